@@ -1,0 +1,32 @@
+// Package pgoci is a Go SDK for PostgreSQL extensions packaged and
+// distributed as OCI images.
+//
+// Operators, CLIs and build pipelines use it to pack an extension into an
+// image, push it to any OCI registry, pick the one image that matches a given
+// PostgreSQL server (major version, architecture, libc, distro), verify it,
+// and install or remove it on a live system without rebuilding the server
+// image. It is also the reference implementation of the pgoci label spec
+// (labels/SPEC.md).
+//
+// This root package holds no code; it documents the module.
+//
+// # The hard rule
+//
+// An extension must be built in the same environment as the server that
+// loads it: same PostgreSQL major, same CPU architecture, same libc family and
+// a libc no newer than the server's. pgoci checks compatibility before a byte
+// is unpacked, and every rejection names the property that differed.
+//
+// # Packages
+//
+// Dependency direction points down; no package imports one above it.
+//
+//	extension/             lifecycle: pack, push, inspect, install, uninstall, list, verify, copy
+//	resolve/               reference + version constraint + target -> one verified manifest
+//	unpack/                layer stream -> directory: verify, decompress, sanitise, apply
+//	layout/                on-disk shapes: image root layout, control files, settings
+//	labels/                the label/annotation schema: types, Parse, Validate, write
+//	internal/testregistry/ in-process OCI distribution registry for tests
+//
+// The label schema is specified in labels/SPEC.md.
+package pgoci
