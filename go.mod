@@ -14,3 +14,5 @@ require (
 	golang.org/x/sync v0.24.0 // indirect
 	oras.land/oras-go/v2 v2.7.0 // indirect
 )
+
+tool github.com/opencontainers/distribution-spec/conformance
