@@ -296,4 +296,3 @@ func parseBool(v string) (bool, bool) {
 	}
 	return false, false
 }
-

@@ -49,11 +49,11 @@ func RewriteLibdir(src io.Reader) io.Reader {
 }
 
 type libdirRewriter struct {
-	src  io.Reader
-	buf  []byte // bytes read from src, not yet decided
-	out  []byte // bytes decided, not yet returned
-	eof  bool
-	err  error // the error that ended src (io.EOF included)
+	src io.Reader
+	buf []byte // bytes read from src, not yet decided
+	out []byte // bytes decided, not yet returned
+	eof bool
+	err error // the error that ended src (io.EOF included)
 }
 
 func (r *libdirRewriter) Read(p []byte) (int, error) {

@@ -1,0 +1,417 @@
+package layout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Kind says what shape of directory Discover found.
+type Kind int
+
+const (
+	// KindLayout is an image root in the layout of this package
+	// (share/extension, lib, system, bin, licenses).
+	KindLayout Kind = iota + 1
+	// KindDESTDIR is the output of `make install DESTDIR=...` or an
+	// unpacked distribution package: pg_config-style directories such as
+	// usr/share/postgresql/18/extension and usr/lib/postgresql/18/lib.
+	KindDESTDIR
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindLayout:
+		return "layout"
+	case KindDESTDIR:
+		return "destdir"
+	}
+	return "unknown"
+}
+
+// FileKind is the role of one file of a tree.
+type FileKind int
+
+const (
+	FileOther     FileKind = iota // not part of the extension: not mapped
+	FileControl                   // a primary or secondary control file
+	FileScript                    // an install or upgrade SQL script
+	FileShare                     // any other file under the share directory
+	FileModule                    // a loadable module (*.so, *.dylib) in lib
+	FileLib                       // any other file under lib
+	FileBitcode                   // LLVM bitcode under lib/bitcode
+	FileSystemLib                 // an OS shared library under system
+	FileBin                       // a program under bin
+	FileLicense                   // a license text
+)
+
+var fileKindNames = [...]string{"other", "control", "script", "share", "module", "lib",
+	"bitcode", "system", "bin", "license"}
+
+func (k FileKind) String() string {
+	if int(k) < len(fileKindNames) {
+		return fileKindNames[k]
+	}
+	return "unknown"
+}
+
+// File is one file or symbolic link of a discovered tree.
+type File struct {
+	Path   string      // slash-separated, relative to Tree.Root
+	Target string      // its path in the image root layout; "" when not mapped
+	Kind   FileKind    // its role
+	Mode   fs.FileMode // type and permission bits as found
+	Size   int64       // size on disk
+	Link   string      // the target of a symbolic link, else ""
+}
+
+// Upgrade is an update script name--From--To.sql.
+type Upgrade struct {
+	From, To string
+	Path     string // relative to Tree.Root
+}
+
+// Extension is one SQL extension found in a tree.
+type Extension struct {
+	Name      string
+	Control   Control   // the primary control file
+	Secondary []Control // secondary control files, by version
+	// Versions are the versions that have an install script
+	// (name--version.sql), sorted.
+	Versions []string
+	// Upgrades are the update scripts, sorted.
+	Upgrades []Upgrade
+	// Modules are the module names the extension uses: its
+	// module_pathname and the '$libdir/name' references of its scripts,
+	// without directory or suffix, sorted.
+	Modules []string
+}
+
+// Tree is what Discover found in a directory.
+type Tree struct {
+	Root    string // absolute, symlinks resolved
+	Kind    Kind
+	PGMajor int // PostgreSQL major version read from the paths, 0 if unknown
+
+	// ShareDir, LibDir and BinDir are the tree's sharedir, pkglibdir and
+	// bindir, relative to Root ("share", "lib", "bin" for a layout root).
+	ShareDir, LibDir, BinDir string
+
+	Extensions []Extension // sorted by name
+	// Modules are the loadable modules in LibDir, by name without suffix.
+	Modules []string
+	// LoadOnly are modules that no extension of the tree references: a
+	// library-only module (such as auto_explain) used with LOAD or
+	// *_preload_libraries.
+	LoadOnly []string
+	// Preload are the modules that should go into
+	// shared_preload_libraries: see Options.Preload.
+	Preload []string
+	// Files are every file and symbolic link of the tree, sorted by Path;
+	// those with no Target are left out of the image.
+	Files []File
+	// Package names the licenses directory (licenses/<Package>/).
+	Package string
+}
+
+// Options tunes Discover. The zero value is ready to use.
+type Options struct {
+	// Package is the package name used for licenses/<Package>/. The
+	// default is the name of the first extension in sorted order.
+	Package string
+	// Preload names modules that must be listed in
+	// shared_preload_libraries. Whether a module needs preloading cannot
+	// be read from its files (it is whatever its _PG_init does), so
+	// Discover uses a list of well-known modules that do (KnownPreload)
+	// plus these names; a module is reported only if the tree holds it.
+	Preload []string
+}
+
+// KnownPreload lists modules known to need shared_preload_libraries (they
+// register hooks, shared memory or background workers in _PG_init). It is a
+// heuristic: add others with Options.Preload.
+var KnownPreload = []string{"auto_explain", "citus", "pg_cron", "pg_failover_slots",
+	"pg_partman_bgw", "pg_qualstats", "pg_squeeze", "pg_stat_kcache", "pg_stat_monitor",
+	"pg_stat_statements", "pg_wait_sampling", "pgaudit", "pglogical", "pgsentinel",
+	"timescaledb"}
+
+// Discover examines dir, a layout root or a DESTDIR tree, and reports its
+// extensions, modules and files with their places in the image root layout.
+// It reads control files and scans SQL scripts; it never follows symbolic
+// links, and refuses one whose target is absolute or leaves dir
+// (ErrSymlinkEscape). A directory with no control file, or with control
+// files under several share directories (two PostgreSQL majors, say), is
+// ErrNotTree.
+func Discover(ctx context.Context, dir string, opts Options) (*Tree, error) {
+	root, err := resolveRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	files, err := walk(ctx, root)
+	if err != nil {
+		return nil, err
+	}
+	t := &Tree{Root: root, Files: files}
+	if err := t.findDirs(); err != nil {
+		return nil, err
+	}
+	t.classify()
+	if err := t.readExtensions(ctx); err != nil {
+		return nil, err
+	}
+	t.deriveModules(opts)
+	t.Package = opts.Package
+	if t.Package == "" {
+		t.Package = t.Extensions[0].Name
+	}
+	t.mapLicenses()
+	return t, nil
+}
+
+func resolveRoot(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	root, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return "", err
+	}
+	st, err := os.Stat(root)
+	if err != nil {
+		return "", err
+	}
+	if !st.IsDir() {
+		return "", fmt.Errorf("%w: %s is not a directory", ErrNotTree, dir)
+	}
+	return root, nil
+}
+
+// walk lists the files and symbolic links under root, without following
+// links, and checks that each link stays inside root.
+func walk(ctx context.Context, root string) ([]File, error) {
+	var files []File
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		f := File{Path: filepath.ToSlash(rel), Mode: info.Mode(), Size: info.Size()}
+		if info.Mode()&fs.ModeSymlink != 0 {
+			if f.Link, err = checkLink(p, f.Path); err != nil {
+				return err
+			}
+		} else if !info.Mode().IsRegular() {
+			return nil // devices, fifos, sockets are never part of an image
+		}
+		files = append(files, f)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	return files, nil
+}
+
+// checkLink reads the link at p (rel inside the tree) and refuses absolute
+// targets and targets that climb out of the tree.
+func checkLink(p, rel string) (string, error) {
+	target, err := os.Readlink(p)
+	if err != nil {
+		return "", err
+	}
+	target = filepath.ToSlash(target)
+	if escapes(rel, target) {
+		return "", fmt.Errorf("%w: %s -> %s", ErrSymlinkEscape, rel, target)
+	}
+	return target, nil
+}
+
+// escapes reports whether the link at rel with target leaves the tree,
+// judged lexically.
+func escapes(rel, target string) bool {
+	if path.IsAbs(target) || target == "" {
+		return true
+	}
+	j := path.Join(path.Dir(rel), target)
+	return j == ".." || strings.HasPrefix(j, "../")
+}
+
+var (
+	debianShare = regexp.MustCompile(`^(?:(.*)/)?share/postgresql/([0-9]+)$`)
+	rpmShare    = regexp.MustCompile(`^(?:(.*)/)?pgsql-([0-9]+)/share$`)
+	plainShare  = regexp.MustCompile(`^(?:(.*)/)?share/(postgresql|pgsql)$`)
+	prefixShare = regexp.MustCompile(`^(?:(.*)/)?share$`)
+)
+
+// findDirs locates the share directory from the control files and infers
+// the kind of tree, the lib and bin directories and the PostgreSQL major.
+func (t *Tree) findDirs() error {
+	shares := map[string]bool{}
+	for _, f := range t.Files {
+		d := path.Dir(f.Path)
+		if strings.HasSuffix(f.Path, ".control") && path.Base(d) == "extension" {
+			shares[path.Dir(d)] = true
+		}
+	}
+	switch len(shares) {
+	case 0:
+		return fmt.Errorf("%w: %s holds no control file (expected <sharedir>/extension/<name>.control)", ErrNotTree, t.Root)
+	case 1:
+	default:
+		list := slices.Sorted(mapKeys(shares))
+		return fmt.Errorf("%w: %s holds control files under several share directories: %s", ErrNotTree, t.Root, strings.Join(list, ", "))
+	}
+	for s := range shares {
+		t.ShareDir = s
+	}
+	join := func(prefix string, elem ...string) string {
+		return path.Join(append([]string{prefix}, elem...)...)
+	}
+	switch s := t.ShareDir; {
+	case s == DirShare:
+		t.Kind, t.LibDir, t.BinDir = KindLayout, DirLib, DirBin
+		return nil
+	case debianShare.MatchString(s):
+		m := debianShare.FindStringSubmatch(s)
+		t.LibDir, t.BinDir = join(m[1], "lib/postgresql", m[2], "lib"), join(m[1], "lib/postgresql", m[2], "bin")
+		t.PGMajor, _ = strconv.Atoi(m[2])
+	case rpmShare.MatchString(s):
+		m := rpmShare.FindStringSubmatch(s)
+		t.LibDir, t.BinDir = join(m[1], "pgsql-"+m[2], "lib"), join(m[1], "pgsql-"+m[2], "bin")
+		t.PGMajor, _ = strconv.Atoi(m[2])
+	case plainShare.MatchString(s):
+		m := plainShare.FindStringSubmatch(s)
+		t.LibDir, t.BinDir = join(m[1], "lib", m[2]), join(m[1], "bin")
+	case prefixShare.MatchString(s):
+		m := prefixShare.FindStringSubmatch(s)
+		t.LibDir, t.BinDir = join(m[1], "lib"), join(m[1], "bin")
+	default:
+		return fmt.Errorf("%w: %s: share directory %q is not a pg_config layout (expected .../share, .../share/postgresql[/<major>] or .../pgsql-<major>/share)", ErrNotTree, t.Root, s)
+	}
+	t.Kind = KindDESTDIR
+	return nil
+}
+
+func mapKeys(m map[string]bool) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// under returns the part of p below dir, and whether p is below dir.
+func under(p, dir string) (string, bool) {
+	if dir == "" || dir == "." {
+		return p, true
+	}
+	return strings.CutPrefix(p, dir+"/")
+}
+
+// classify gives every file its kind and layout path.
+func (t *Tree) classify() {
+	for i := range t.Files {
+		f := &t.Files[i]
+		f.Kind, f.Target = t.classifyOne(f.Path)
+	}
+}
+
+func (t *Tree) classifyOne(p string) (FileKind, string) {
+	if rel, ok := under(p, t.ShareDir); ok {
+		target := DirShare + "/" + rel
+		switch {
+		case strings.HasSuffix(rel, ".control"):
+			return FileControl, target
+		case strings.HasSuffix(rel, ".sql"):
+			return FileScript, target
+		}
+		return FileShare, target
+	}
+	if rel, ok := under(p, t.LibDir); ok {
+		target := DirLib + "/" + rel
+		switch {
+		case strings.HasPrefix(rel, "bitcode/"):
+			return FileBitcode, target
+		case !strings.Contains(rel, "/") && moduleName(rel) != "":
+			return FileModule, target
+		}
+		return FileLib, target
+	}
+	if rel, ok := under(p, t.BinDir); ok {
+		return FileBin, DirBin + "/" + rel
+	}
+	if t.Kind == KindLayout {
+		if _, ok := under(p, DirSystem); ok {
+			return FileSystemLib, p
+		}
+		if _, ok := under(p, DirLicenses); ok {
+			return FileLicense, p
+		}
+	}
+	if isLicenseName(path.Base(p)) {
+		return FileLicense, "" // placed by mapLicenses once the package is known
+	}
+	return FileOther, ""
+}
+
+// moduleName returns the module name of a loadable module file name
+// ("hstore.so" -> "hstore"), or "" if the name is not one.
+func moduleName(base string) string {
+	for _, suf := range []string{".so", ".dylib", ".dll"} {
+		if n, ok := strings.CutSuffix(base, suf); ok && n != "" {
+			return n
+		}
+	}
+	return ""
+}
+
+var licenseName = regexp.MustCompile(`(?i)^(licen[cs]e|copying|copyright|notice|unlicense)([._-].*)?$`)
+
+func isLicenseName(base string) bool { return licenseName.MatchString(base) }
+
+// mapLicenses places license files found outside the known directories:
+// usr/share/doc/<pkg>/copyright goes to licenses/<pkg>/copyright (the
+// CloudNativePG convention), any other to licenses/<Package>/<name>.
+func (t *Tree) mapLicenses() {
+	for i := range t.Files {
+		f := &t.Files[i]
+		if f.Kind != FileLicense || f.Target != "" {
+			continue
+		}
+		dir := path.Dir(f.Path)
+		if path.Base(path.Dir(dir)) == "doc" {
+			f.Target = LicensePath(path.Base(dir), path.Base(f.Path))
+		} else {
+			f.Target = LicensePath(t.Package, path.Base(f.Path))
+		}
+	}
+}
+
+// errNoExtension is wrapped when a tree has control files but none is a
+// primary one.
+var errNoExtension = errors.New("no primary control file")
