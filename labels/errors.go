@@ -62,7 +62,7 @@ func (e *Error) Error() string {
 	}
 	msgs := make([]string, len(e.Problems))
 	for i := range e.Problems {
-		msgs[i] = e.Problems[i].Error()
+		msgs[i] = strings.TrimPrefix(e.Problems[i].Error(), "labels: ")
 	}
 	return fmt.Sprintf("labels: %d problems: %s", len(e.Problems), strings.Join(msgs, "; "))
 }
