@@ -98,3 +98,5 @@ func pushImage(t *testing.T, srv *testregistry.Server, repo, tag string) image {
 	}
 	return img
 }
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
