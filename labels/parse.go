@@ -163,7 +163,7 @@ func (p *parser) choose(target string, check checker, cands []candidate) (string
 
 func conflictReason(target string, c *candidate, v string, win *candidate) string {
 	means := ""
-	if c.key != target {
+	if c.value != c.raw {
 		means = fmt.Sprintf("means %s=%q, ", target, v)
 	}
 	return fmt.Sprintf("%sconflicts with %s=%q", means, win.key, win.raw)
