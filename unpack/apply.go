@@ -1,0 +1,549 @@
+package unpack
+
+import (
+	"archive/tar"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"slices"
+	"strings"
+	"time"
+)
+
+// applier is the tar stage: it reads entries and applies them to the tree.
+// It runs on the caller's goroutine and owns all filesystem state.
+type applier struct {
+	ctx   context.Context
+	t     *tree
+	opts  Options
+	lim   Limits
+	stats *Stats
+	chown bool
+
+	// layer holds every path this layer created or replaced, so an opaque
+	// marker that comes after its siblings keeps them.
+	layer map[string]bool
+	// meta holds directory metadata applied at the end of the layer,
+	// deepest first, so read-only directories can still be filled and
+	// mtimes are not disturbed by later entries.
+	meta map[string]dirMeta
+	// touched holds directories whose contents changed (for Durable).
+	touched map[string]bool
+	buf     []byte
+}
+
+type dirMeta struct {
+	mode     fs.FileMode
+	mtime    time.Time // zero: leave as is
+	uid, gid int       // -1: leave as is
+}
+
+func newApplier(ctx context.Context, root *os.Root, opts Options, st *Stats) *applier {
+	a := &applier{
+		ctx: ctx, t: newTree(root), opts: opts, lim: opts.Limits, stats: st,
+		chown: opts.PreserveOwnership && os.Geteuid() == 0,
+		layer: map[string]bool{}, meta: map[string]dirMeta{}, touched: map[string]bool{},
+		buf: make([]byte, 256<<10),
+	}
+	a.t.onMkdir = func(p string) {
+		st.Dirs++
+		a.layer[p] = true
+		a.touched[path.Dir(p)] = true
+		a.meta[p] = dirMeta{mode: 0o755, uid: -1, gid: -1}
+	}
+	a.t.onUnlock = func(p string, fi fs.FileInfo) {
+		if _, ok := a.meta[p]; !ok {
+			a.meta[p] = dirMeta{mode: fi.Mode().Perm() | fi.Mode()&(fs.ModeSetgid|fs.ModeSetuid|fs.ModeSticky), mtime: fi.ModTime(), uid: -1, gid: -1}
+		}
+	}
+	return a
+}
+
+// run applies every entry of tr, then the deferred directory metadata.
+func (a *applier) run(tr *tar.Reader) error {
+	defer a.t.closeAll()
+	for {
+		if err := a.ctx.Err(); err != nil {
+			return err
+		}
+		hdr, err := tr.Next()
+		if errors.Is(err, tar.ErrInsecurePath) && hdr != nil {
+			err = nil // we apply our own, stricter, name rules
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return tarErr(err)
+		}
+		a.stats.Entries++
+		if over(a.stats.Entries, a.lim.Entries) {
+			return limitErr("Entries", a.stats.Entries, a.lim.Entries)
+		}
+		if err := a.entry(tr, hdr); err != nil {
+			return entryErr(hdr.Name, tarErr(err))
+		}
+	}
+	if err := a.finishDirs(); err != nil {
+		return err
+	}
+	if a.opts.Durable {
+		return a.syncDirs()
+	}
+	return nil
+}
+
+// tarErr maps archive/tar and io errors to this package's sentinels; errors
+// that already carry one (from the verifier, the limits, the pipe) pass.
+func tarErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("%w: tar: %v", ErrTruncated, err)
+	case errors.Is(err, tar.ErrFieldTooLong):
+		return detail(ErrInvalidName, "tar: a PAX or GNU long header is over 1 MiB")
+	case errors.Is(err, tar.ErrHeader):
+		return fmt.Errorf("%w: tar: %v", ErrCorrupt, err)
+	}
+	return err
+}
+
+func (a *applier) entry(tr *tar.Reader, hdr *tar.Header) error {
+	if hdr.Typeflag == tar.TypeGNUSparse || hasSparsePAX(hdr) {
+		return ErrSparse
+	}
+	if hdr.Typeflag == tar.TypeXGlobalHeader {
+		a.stats.Skipped++
+		return nil
+	}
+	p, err := cleanName(hdr.Name, a.lim)
+	if err != nil {
+		return err
+	}
+	if p == "." {
+		if hdr.Typeflag != tar.TypeDir {
+			return detail(ErrInvalidName, "%q names the root but is not a directory", hdr.Name)
+		}
+		a.stats.Skipped++ // the root's own metadata belongs to the caller
+		return nil
+	}
+	if base := path.Base(p); strings.HasPrefix(base, whiteoutPrefix) {
+		return a.whiteout(p, base)
+	}
+	switch hdr.Typeflag {
+	case tar.TypeDir:
+		return a.mkdir(p, hdr)
+	case tar.TypeReg, '\x00', tar.TypeCont:
+		return a.file(p, hdr, tr)
+	case tar.TypeSymlink:
+		return a.symlink(p, hdr)
+	case tar.TypeLink:
+		return a.hardlink(p, hdr)
+	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
+		a.stats.Skipped++ // never created: documented neutralisation
+		return nil
+	}
+	return detail(ErrUnsupportedType, "type %q", hdr.Typeflag)
+}
+
+func hasSparsePAX(hdr *tar.Header) bool {
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
+}
+
+// clear removes whatever is at base in ph, unless it is a directory and
+// keepDir is set. It reports whether a directory was kept.
+func (a *applier) clear(ph *os.Root, p, base string, keepDir bool) (bool, error) {
+	fi, err := ph.Lstat(base)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if fi.IsDir() {
+		if keepDir {
+			return true, nil
+		}
+		a.forget(p)
+		return false, ph.RemoveAll(base)
+	}
+	return false, ph.Remove(base)
+}
+
+// forget drops every cached fact about p and what is under it.
+func (a *applier) forget(p string) {
+	a.t.forget(p)
+	for d := range a.meta {
+		if under(d, p) {
+			delete(a.meta, d)
+		}
+	}
+	for d := range a.touched {
+		if under(d, p) {
+			delete(a.touched, d)
+		}
+	}
+}
+
+func (a *applier) created(p string) {
+	a.layer[p] = true
+	a.touched[path.Dir(p)] = true
+}
+
+func (a *applier) mkdir(p string, hdr *tar.Header) error {
+	ph, base, err := a.t.parent(p)
+	if err != nil {
+		return err
+	}
+	kept, err := a.clear(ph, p, base, true)
+	if err != nil {
+		return err
+	}
+	if !kept {
+		if err := ph.Mkdir(base, 0o700); err != nil {
+			return err
+		}
+		a.stats.Dirs++
+	}
+	a.created(p)
+	uid, gid := a.owner(hdr)
+	a.meta[p] = dirMeta{mode: a.mode(hdr), mtime: clampTime(hdr.ModTime), uid: uid, gid: gid}
+	return nil
+}
+
+func (a *applier) file(p string, hdr *tar.Header, r io.Reader) error {
+	if over(hdr.Size, a.lim.FileBytes) {
+		return limitErr("FileBytes", hdr.Size, a.lim.FileBytes)
+	}
+	ph, base, err := a.t.parent(p)
+	if err != nil {
+		return err
+	}
+	if _, err := a.clear(ph, p, base, false); err != nil {
+		return err
+	}
+	// O_EXCL: the name was just cleared, so this never follows a symlink.
+	f, err := ph.OpenFile(base, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	a.created(p)
+	if err := a.fill(f, r); err != nil {
+		f.Close()
+		return err
+	}
+	if err := a.fileMeta(f, hdr); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	a.stats.Files++
+	mt := clampTime(hdr.ModTime)
+	return ph.Chtimes(base, mt, mt)
+}
+
+// fill copies the entry body, checking the context every few MiB.
+func (a *applier) fill(f *os.File, r io.Reader) error {
+	for i := 0; ; i++ {
+		if i%16 == 15 {
+			if err := a.ctx.Err(); err != nil {
+				return err
+			}
+		}
+		n, err := r.Read(a.buf)
+		if n > 0 {
+			if _, werr := f.Write(a.buf[:n]); werr != nil {
+				return werr
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func (a *applier) fileMeta(f *os.File, hdr *tar.Header) error {
+	if uid, gid := a.owner(hdr); uid >= 0 {
+		if err := f.Chown(uid, gid); err != nil {
+			return err
+		}
+	}
+	if err := f.Chmod(a.mode(hdr)); err != nil {
+		return err
+	}
+	if a.opts.Durable {
+		return f.Sync()
+	}
+	return nil
+}
+
+func (a *applier) symlink(p string, hdr *tar.Header) error {
+	target, err := symlinkTarget(p, hdr.Linkname, a.lim)
+	if err != nil {
+		return err
+	}
+	ph, base, err := a.t.parent(p)
+	if err != nil {
+		return err
+	}
+	if _, err := a.clear(ph, p, base, false); err != nil {
+		return err
+	}
+	if err := ph.Symlink(target, base); err != nil {
+		return err
+	}
+	a.created(p)
+	a.stats.Symlinks++
+	if uid, gid := a.owner(hdr); uid >= 0 {
+		return ph.Lchown(base, uid, gid)
+	}
+	return nil
+}
+
+func (a *applier) hardlink(p string, hdr *tar.Header) error {
+	t, err := hardlinkTarget(hdr.Linkname, a.lim)
+	if err != nil {
+		return err
+	}
+	if t == p || t == "." {
+		return detail(ErrHardlinkTarget, "%q links to itself or the root", p)
+	}
+	th, err := a.t.dir(path.Dir(t), false)
+	if errors.Is(err, fs.ErrNotExist) {
+		return detail(ErrHardlinkTarget, "%q does not exist", t)
+	}
+	if err != nil {
+		return err
+	}
+	fi, err := th.Lstat(path.Base(t))
+	if errors.Is(err, fs.ErrNotExist) {
+		return detail(ErrHardlinkTarget, "%q does not exist", t)
+	}
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return detail(ErrHardlinkTarget, "%q is a %s", t, kind(fi))
+	}
+	ph, base, err := a.t.parent(p)
+	if err != nil {
+		return err
+	}
+	if _, err := a.clear(ph, p, base, false); err != nil {
+		return err
+	}
+	// Both names go through the root with parents just verified as real
+	// directories; linkat does not follow a symlink at the target. The
+	// entry's own mode and owner are not applied: they would change the
+	// target (CVE-2021-32760).
+	if err := a.t.root.Link(t, p); err != nil {
+		return err
+	}
+	a.created(p)
+	a.stats.Hardlinks++
+	return nil
+}
+
+// whiteout applies ".wh.<name>" (remove name) or ".wh..wh..opq" (hide
+// everything lower layers put in the directory).
+func (a *applier) whiteout(p, base string) error {
+	dir := path.Dir(p)
+	if base == whiteoutOpaque {
+		return a.opaque(dir)
+	}
+	if strings.HasPrefix(base, whiteoutMeta) {
+		a.stats.Skipped++ // aufs metadata (.wh..wh.plnk and the like)
+		return nil
+	}
+	name := strings.TrimPrefix(base, whiteoutPrefix)
+	if name == "" || name == "." || name == ".." {
+		return detail(ErrWhiteout, "%q names no entry", base)
+	}
+	dh, err := a.t.dir(dir, false)
+	if errors.Is(err, fs.ErrNotExist) {
+		a.stats.Whiteouts++ // nothing below to hide
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	victim := path.Join(dir, name)
+	if _, err := dh.Lstat(name); err == nil {
+		a.forget(victim)
+		if err := dh.RemoveAll(name); err != nil {
+			return err
+		}
+		a.touched[dir] = true
+	}
+	a.stats.Whiteouts++
+	return nil
+}
+
+func (a *applier) opaque(dir string) error {
+	dh, err := a.t.dir(dir, true)
+	if err != nil {
+		return err
+	}
+	a.created(dir)
+	a.stats.Whiteouts++
+	return a.hideLower(dir, dh)
+}
+
+// hideLower removes what lower layers left under dir, keeping what this
+// layer created (recursively, for directories this layer kept).
+func (a *applier) hideLower(dir string, dh *os.Root) error {
+	f, err := dh.Open(".")
+	if err != nil {
+		return err
+	}
+	names, err := f.Readdirnames(-1)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		p := path.Join(dir, n)
+		if !a.layer[p] {
+			a.forget(p)
+			if err := dh.RemoveAll(n); err != nil {
+				return err
+			}
+			a.touched[dir] = true
+			continue
+		}
+		fi, err := dh.Lstat(n)
+		if err != nil || !fi.IsDir() {
+			continue
+		}
+		sub, err := a.t.dir(p, false)
+		if err != nil {
+			return err
+		}
+		if err := a.hideLower(p, sub); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finishDirs applies deferred directory metadata, deepest first.
+func (a *applier) finishDirs() error {
+	dirs := make([]string, 0, len(a.meta))
+	for d := range a.meta {
+		dirs = append(dirs, d)
+	}
+	slices.SortFunc(dirs, func(x, y string) int {
+		return strings.Count(y, "/") - strings.Count(x, "/")
+	})
+	for _, d := range dirs {
+		if err := a.dirMeta(d, a.meta[d]); err != nil {
+			return entryErr(d, err)
+		}
+	}
+	return nil
+}
+
+func (a *applier) dirMeta(d string, m dirMeta) error {
+	ph, err := a.t.dir(path.Dir(d), false)
+	if err != nil {
+		return err
+	}
+	base := path.Base(d)
+	fi, err := ph.Lstat(base)
+	if err != nil || !fi.IsDir() {
+		return nil // replaced later in the layer: nothing to apply
+	}
+	if m.uid >= 0 {
+		if err := ph.Lchown(base, m.uid, m.gid); err != nil {
+			return err
+		}
+	}
+	if err := ph.Chmod(base, m.mode); err != nil {
+		return err
+	}
+	if !m.mtime.IsZero() {
+		return ph.Chtimes(base, m.mtime, m.mtime)
+	}
+	return nil
+}
+
+// syncDirs fsyncs every directory whose entries changed, for Durable.
+func (a *applier) syncDirs() error {
+	for d := range a.touched {
+		h, err := a.t.dir(d, false)
+		if err != nil {
+			continue // removed later in the layer
+		}
+		f, err := h.Open(".")
+		if err != nil {
+			return err
+		}
+		err = f.Sync()
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mode is the entry's permission bits, with setuid/setgid/sticky only when
+// asked for.
+func (a *applier) mode(hdr *tar.Header) fs.FileMode {
+	m := fs.FileMode(hdr.Mode) & fs.ModePerm
+	if a.opts.KeepSpecialBits {
+		if hdr.Mode&0o4000 != 0 {
+			m |= fs.ModeSetuid
+		}
+		if hdr.Mode&0o2000 != 0 {
+			m |= fs.ModeSetgid
+		}
+		if hdr.Mode&0o1000 != 0 {
+			m |= fs.ModeSticky
+		}
+	}
+	return m
+}
+
+// owner returns the uid/gid to apply, or -1, -1 when ownership is not
+// applied (not asked, not root, or out of range).
+func (a *applier) owner(hdr *tar.Header) (int, int) {
+	const maxID = 1<<32 - 2 // (uid_t)-1 means "unchanged"
+	if !a.chown || hdr.Uid < 0 || hdr.Gid < 0 || hdr.Uid > maxID || hdr.Gid > maxID {
+		return -1, -1
+	}
+	return hdr.Uid, hdr.Gid
+}
+
+var (
+	minTime = time.Unix(0, 0)
+	maxTime = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// clampTime keeps mtimes in [1970, 2200): tar allows any, filesystems and
+// tools do not.
+func clampTime(t time.Time) time.Time {
+	switch {
+	case t.Before(minTime):
+		return minTime
+	case !t.Before(maxTime):
+		return maxTime
+	}
+	return t
+}

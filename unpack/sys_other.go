@@ -1,0 +1,5 @@
+//go:build !unix
+
+package unpack
+
+const oNoFollow = 0
