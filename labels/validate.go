@@ -1,6 +1,8 @@
 package labels
 
 import (
+	_ "crypto/sha256" // digest.Parse accepts only registered algorithms
+	_ "crypto/sha512"
 	"strconv"
 	"strings"
 
