@@ -80,9 +80,10 @@ func (s Settings) PostgresqlConf() string {
 }
 
 // QuoteConf quotes a value for postgresql.conf: it is wrapped in single
-// quotes, a single quote is doubled and a backslash is doubled, which the
-// server's configuration lexer turns back into the original string.
+// quotes, a single quote and a backslash are doubled, and line breaks become
+// \n and \r, which the server's configuration lexer turns back into the
+// original string.
 func QuoteConf(v string) string {
-	r := strings.NewReplacer(`'`, `''`, `\`, `\\`)
+	r := strings.NewReplacer(`'`, `''`, `\`, `\\`, "\n", `\n`, "\r", `\r`)
 	return "'" + r.Replace(v) + "'"
 }
