@@ -94,10 +94,14 @@ func asciiLower(s string) string {
 }
 
 // truncateIdentifier cuts a name to 63 bytes without splitting a UTF-8
-// character, as truncate_identifier does with pg_mbcliplen.
+// character, as truncate_identifier does with pg_mbcliplen. Invalid UTF-8
+// (which the server would have refused earlier) is cut at 63 bytes.
 func truncateIdentifier(s string) string {
 	if len(s) <= maxIdentifier {
 		return s
+	}
+	if !utf8.ValidString(s) {
+		return s[:maxIdentifier]
 	}
 	n := maxIdentifier
 	for n > 0 && !utf8.RuneStart(s[n]) {
