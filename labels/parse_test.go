@@ -165,14 +165,14 @@ func TestNewerSchemaRoundTrip(t *testing.T) {
 }
 
 func TestChangedAnchorValueIsWritten(t *testing.T) {
-	m, err := labels.Parse(with(labels.KeyPackageVersion, "", labels.KeyOCIVersion, "1.0"))
-	if err == nil {
+	if _, err := labels.Parse(with(labels.KeyPackageVersion, "", labels.KeyOCIVersion, "1.0")); err == nil {
 		t.Fatal("an empty package.version must be invalid even when OCI's version is set")
 	}
 	in := base()
 	delete(in, labels.KeyPackageVersion)
 	in[labels.KeyOCIVersion] = "1.0"
-	if m, err = labels.Parse(in); err != nil {
+	m, err := labels.Parse(in)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := m.Annotations()[labels.KeyPackageVersion]; ok {
@@ -191,5 +191,29 @@ func TestSourceText(t *testing.T) {
 	var s labels.Source
 	if err := s.UnmarshalText([]byte("docker")); !errors.Is(err, labels.ErrInvalidValue) {
 		t.Errorf("UnmarshalText(docker) = %v", err)
+	}
+}
+
+func TestSelectionAnnotationsParse(t *testing.T) {
+	m, err := labels.Parse(with(labels.KeyLibcFamily, "musl", labels.KeyCompiler, "gcc 14", labels.KeyPGVersionNum, "180004"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel, err := labels.Parse(m.SelectionAnnotations())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sel.Libc.Family != "musl" || sel.PG.VersionNum != 180004 || sel.Compiler != "" {
+		t.Errorf("selection subset = %+v, want libc and version_num but no compiler", sel)
+	}
+}
+
+func BenchmarkParse(b *testing.B) {
+	in := with(labels.KeyExtensions, "postgis,postgis_raster", labels.KeyLibcFamily, "glibc",
+		labels.KeyLibcVersion, "2.41", labels.KeyCNPGBaseOS, "trixie", labels.KeyLicenses, "GPL-2.0-or-later")
+	for b.Loop() {
+		if _, err := labels.Parse(in); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
