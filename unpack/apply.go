@@ -132,6 +132,10 @@ func (a *applier) entry(tr *tar.Reader, hdr *tar.Header) error {
 		a.stats.Skipped++ // the root's own metadata belongs to the caller
 		return nil
 	}
+	if path.Base(p) != whiteoutOpaque && (strings.HasPrefix(p, whiteoutMeta) || strings.Contains(p, "/"+whiteoutMeta)) {
+		a.stats.Skipped++ // aufs metadata (.wh..wh.plnk/..., .wh..wh.aufs)
+		return nil
+	}
 	if base := path.Base(p); strings.HasPrefix(base, whiteoutPrefix) {
 		return a.whiteout(p, base)
 	}
@@ -365,10 +369,6 @@ func (a *applier) whiteout(p, base string) error {
 	dir := path.Dir(p)
 	if base == whiteoutOpaque {
 		return a.opaque(dir)
-	}
-	if strings.HasPrefix(base, whiteoutMeta) {
-		a.stats.Skipped++ // aufs metadata (.wh..wh.plnk and the like)
-		return nil
 	}
 	name := strings.TrimPrefix(base, whiteoutPrefix)
 	if name == "" || name == "." || name == ".." {

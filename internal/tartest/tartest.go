@@ -122,12 +122,23 @@ func RawHeader(name string, typeflag byte, size int64, linkname string) []byte {
 	copy(b[100:108], "0000644\x00")
 	copy(b[108:116], "0000000\x00")
 	copy(b[116:124], "0000000\x00")
-	copy(b[124:136], fmt.Sprintf("%011o\x00", size))
+	if size < 1<<33 {
+		copy(b[124:136], fmt.Sprintf("%011o\x00", size))
+	} else { // base-256, as GNU tar writes big sizes
+		b[124] = 0x80
+		for i := 135; i > 124; i-- {
+			b[i] = byte(size)
+			size >>= 8
+		}
+	}
 	copy(b[136:148], fmt.Sprintf("%011o\x00", Epoch.Unix()))
 	b[156] = typeflag
 	copy(b[157:257], linkname)
 	copy(b[257:263], "ustar\x00")
 	copy(b[263:265], "00")
+	if typeflag == 'S' {
+		copy(b[257:265], "ustar  \x00") // old GNU sparse needs the GNU magic
+	}
 	copy(b[148:156], "        ")
 	sum := 0
 	for _, c := range b {
@@ -162,3 +173,29 @@ const (
 
 // Itoa is strconv.Itoa, for building names in loops.
 func Itoa(i int) string { return strconv.Itoa(i) }
+
+// PAXHeader is a hand-made PAX extended header ('x') carrying records in
+// the given order, with no validation: for records archive/tar would refuse
+// (NUL bytes, a path over 1 MiB). Follow it with the entry it applies to.
+func PAXHeader(records ...[2]string) []byte {
+	var body []byte
+	for _, kv := range records {
+		rec := " " + kv[0] + "=" + kv[1] + "\n"
+		n := len(rec) + len(strconv.Itoa(len(rec)))
+		for len(rec)+len(strconv.Itoa(n)) != n {
+			n = len(rec) + len(strconv.Itoa(n))
+		}
+		body = append(body, strconv.Itoa(n)+rec...)
+	}
+	b := RawHeader("PaxHeaders/x", 'x', int64(len(body)), "")
+	b = append(b, body...)
+	return append(b, make([]byte, pad(len(body)))...)
+}
+
+// GNULongName is a hand-made GNU long name ('L') header carrying name, for
+// names over archive/tar's 1 MiB cap. Follow it with the entry.
+func GNULongName(name string) []byte {
+	b := RawHeader("././@LongLink", 'L', int64(len(name)+1), "")
+	b = append(b, name+"\x00"...)
+	return append(b, make([]byte, pad(len(name)+1))...)
+}
