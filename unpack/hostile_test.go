@@ -61,7 +61,7 @@ func hostileCases(t testing.TB) []hostileCase {
 		t.Fatal(err)
 	}
 	hugeFile, _ := io.ReadAll(tartest.ZstdZeros(1, 100<<30))
-	bigWindow := append([]byte{0x28, 0xb5, 0x2f, 0xfd, 0x00, (30 - 10) << 3, 1 | 0<<1 | 1024<<3 & 0xff, 1024 >> 5 & 0xff, 0}, make([]byte, 1024)...)
+	bigWindow := append([]byte{0x28, 0xb5, 0x2f, 0xfd, 0x00, (30 - 10) << 3, 1 | 0<<1 | 1024<<3&0xff, 1024 >> 5 & 0xff, 0}, make([]byte, 1024)...)
 	deep := strings.Repeat("d/", 200) + "f"
 	long := strings.Repeat(strings.Repeat("n", 200)+"/", 25) + "f"
 
@@ -129,7 +129,11 @@ func hostileCases(t testing.TB) []hostileCase {
 
 		// Whiteouts.
 		{name: "whiteout/removes a lower file", layers: two([]tartest.Entry{file("a/f", "x"), file("a/g", "y")}, []tartest.Entry{file("a/.wh.f", "")}),
-			check: func(t *testing.T, e env) { wantMissing(t, e, "a/f"); wantMissing(t, e, "a/.wh.f"); wantFile(t, e, "a/g", "y") }},
+			check: func(t *testing.T, e env) {
+				wantMissing(t, e, "a/f")
+				wantMissing(t, e, "a/.wh.f")
+				wantFile(t, e, "a/g", "y")
+			}},
 		{name: "whiteout/removes a lower directory", layers: two([]tartest.Entry{file("a/d/f", "x")}, []tartest.Entry{file("a/.wh.d", "")}),
 			check: func(t *testing.T, e env) { wantMissing(t, e, "a/d") }},
 		{name: "whiteout/through a symlinked parent", layers: two([]tartest.Entry{sym("l", "$OUT")}, []tartest.Entry{file("l/.wh.secret", "")}),
@@ -155,7 +159,11 @@ func hostileCases(t testing.TB) []hostileCase {
 
 		// Metadata.
 		{name: "metadata/device nodes and fifos are not created", layers: one(entry("dev/null", tar.TypeChar), entry("dev/sda", tar.TypeBlock), entry("fifo", tar.TypeFifo)),
-			check: func(t *testing.T, e env) { wantMissing(t, e, "dev/null"); wantMissing(t, e, "dev/sda"); wantMissing(t, e, "fifo") }},
+			check: func(t *testing.T, e env) {
+				wantMissing(t, e, "dev/null")
+				wantMissing(t, e, "dev/sda")
+				wantMissing(t, e, "fifo")
+			}},
 		{name: "metadata/setuid setgid sticky stripped", layers: one(tartest.Entry{Name: "su", Mode: 0o4755}, tartest.Entry{Name: "sg", Mode: 0o2755},
 			tartest.Entry{Name: "tmp/", Type: tar.TypeDir, Mode: 0o1777}),
 			check: func(t *testing.T, e env) {

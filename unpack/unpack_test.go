@@ -1,0 +1,160 @@
+package unpack_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"pgoci/internal/tartest"
+	"pgoci/unpack"
+)
+
+// cancelAfter cancels ctx once n bytes have been read through it.
+type cancelAfter struct {
+	r      io.Reader
+	n      int
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) Read(p []byte) (int, error) {
+	m, err := c.r.Read(p[:min(len(p), 4096)])
+	c.n -= m
+	if c.n <= 0 {
+		c.cancel()
+	}
+	return m, err
+}
+
+func TestCancelLeavesNothing(t *testing.T) {
+	for _, mt := range []string{tartest.MediaTar, tartest.MediaGzip, tartest.MediaZstd} {
+		t.Run(mt, func(t *testing.T) {
+			e := newEnv(t)
+			before := snapshot(t, e.tmp, e.dst)
+			blob := tartest.Compress(mt, tarOf(t, manyFiles(2000)...))
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			src := unpack.LayerSource{Descriptor: tartest.Descriptor(mt, blob), Open: func(context.Context) (io.ReadCloser, error) {
+				return io.NopCloser(&cancelAfter{r: bytes.NewReader(blob), n: len(blob) / 2, cancel: cancel}), nil
+			}}
+			_, err := unpack.Apply(ctx, e.dst, []unpack.LayerSource{src}, unpack.Options{})
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("error = %v, want context.Canceled", err)
+			}
+			e.checkConfined(t, before, true)
+		})
+	}
+}
+
+func TestApplyStatsAndProgress(t *testing.T) {
+	e := newEnv(t)
+	l1 := tarOf(t, dir("share/"), file("share/a.sql", "select 1;"), sym("share/b.sql", "a.sql"), tartest.Entry{Name: "dev/null", Type: '3'})
+	l2 := tarOf(t, file("lib/x.so", "ELF"), hard("lib/y.so", "lib/x.so"), file("share/.wh.b.sql", ""))
+	b1, b2 := tartest.Zstd(l1), tartest.Gzip(l2)
+	var calls []int64
+	var total int64
+	opts := unpack.Options{Durable: true, Progress: func(done, tot int64) { calls = append(calls, done); total = tot }}
+	st, err := unpack.Apply(context.Background(), e.dst, []unpack.LayerSource{
+		{Descriptor: tartest.Descriptor(tartest.MediaZstd, b1), Open: opener(b1)},
+		{Descriptor: tartest.Descriptor(tartest.MediaGzip, b2), Open: opener(b2)},
+	}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := unpack.Stats{
+		BytesIn: int64(len(b1) + len(b2)), BytesOut: int64(len(l1) + len(l2)),
+		Entries: 7, Files: 2, Dirs: 2, Symlinks: 1, Hardlinks: 1, Whiteouts: 1, Skipped: 1,
+	}
+	if diff := cmp.Diff(want, st, cmpopts.IgnoreFields(unpack.Stats{}, "Duration")); diff != "" {
+		t.Errorf("stats (-want +got):\n%s", diff)
+	}
+	if n := len(calls); n == 0 || calls[n-1] != total || total != want.BytesIn {
+		t.Errorf("progress calls %v of %d, want to end at %d", calls, total, want.BytesIn)
+	}
+	wantMode(t, e, ".", os.ModeDir|0o755)
+	wantMissing(t, e, "share/b.sql")
+}
+
+func TestStaging(t *testing.T) {
+	parent := t.TempDir()
+	dst := filepath.Join(parent, "ext")
+	s, err := unpack.Stage(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(t, s.Root().WriteFile("f", []byte("x"), 0o644))
+	if _, err := os.Lstat(dst); err == nil {
+		t.Fatal("destination visible before Commit")
+	}
+	must(t, s.Commit(true))
+	must(t, s.Discard()) // no-op after Commit
+	if b, err := os.ReadFile(filepath.Join(dst, "f")); err != nil || string(b) != "x" {
+		t.Fatalf("after Commit: %q %v", b, err)
+	}
+	if _, err := unpack.Stage(dst); !errors.Is(err, unpack.ErrExist) {
+		t.Errorf("Stage over an existing destination: %v, want ErrExist", err)
+	}
+
+	// A leftover from a crash, and a fresh one another process may be using.
+	old, err := unpack.Stage(filepath.Join(parent, "old"))
+	must(t, err)
+	fresh, err := unpack.Stage(filepath.Join(parent, "fresh"))
+	must(t, err)
+	long := time.Now().Add(-2 * time.Hour)
+	must(t, os.Chtimes(old.Dir(), long, long))
+	removed, err := unpack.CleanStaging(parent, time.Hour)
+	must(t, err)
+	if diff := cmp.Diff([]string{old.Dir()}, removed); diff != "" {
+		t.Errorf("CleanStaging removed (-want +got):\n%s", diff)
+	}
+	if _, err := os.Stat(fresh.Dir()); err != nil {
+		t.Errorf("fresh staging dir removed: %v", err)
+	}
+	must(t, fresh.Discard())
+	if _, err := os.Stat(fresh.Dir()); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Discard left %s", fresh.Dir())
+	}
+}
+
+func TestLayerIntoOpenRoot(t *testing.T) {
+	dir := t.TempDir()
+	root, err := os.OpenRoot(dir)
+	must(t, err)
+	defer root.Close()
+	blob := tartest.Zstd(tarOf(t, file("a/b", "c")))
+	d := tartest.Descriptor(tartest.MediaZstd, blob)
+	st, err := unpack.Layer(context.Background(), root, bytes.NewReader(blob), d, unpack.Options{})
+	must(t, err)
+	if st.Files != 1 || st.BytesIn != d.Size {
+		t.Errorf("stats %+v", st)
+	}
+	if b, _ := root.ReadFile("a/b"); string(b) != "c" {
+		t.Errorf("a/b = %q", b)
+	}
+}
+
+func TestErrorMessages(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"entry", &unpack.EntryError{Name: "../x", Err: unpack.ErrPathEscapes}, `unpack: entry "../x": path escapes the root`},
+		{"limit", &unpack.LimitError{Limit: "Entries", Value: 11, Max: 10}, "unpack: limit exceeded: Entries 11 > 10 (Limits.Entries)"},
+		{"layer", &unpack.LayerError{Index: 1, Digest: "sha256:ab", Err: unpack.ErrSparse}, "unpack: layer 1 (sha256:ab): sparse entries are not supported"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.err.Error(); got != tc.want {
+				t.Errorf("got %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}
