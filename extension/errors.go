@@ -11,4 +11,8 @@ var (
 	ErrUnsupportedFile = errors.New("extension: unsupported file type")
 	// ErrSourceChanged: a file changed while it was being packed.
 	ErrSourceChanged = errors.New("extension: source changed during packing")
+	// ErrInvalidBuild: the stated build and the tree do not give valid
+	// labels (the wrapped *labels.Error names each key), or the platform
+	// or SOURCE_DATE_EPOCH is missing or malformed.
+	ErrInvalidBuild = errors.New("extension: invalid build description")
 )

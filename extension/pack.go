@@ -1,0 +1,234 @@
+package extension
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	digest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2/content"
+
+	"pgoci/labels"
+	"pgoci/layout"
+	"pgoci/resolve"
+)
+
+// Build is what the caller states about the environment an extension tree
+// was built in. What the tree itself says (extension names, versions,
+// requires, modules, preload hints) is read from it; a value set here wins
+// over the tree's.
+type Build struct {
+	// Platform is the OCI platform the modules were compiled for.
+	// Required unless [PackOptions.DetectHost] is set.
+	Platform ocispec.Platform
+	// Metadata holds the stated labels: at least the PostgreSQL major
+	// (unless the tree's paths or DetectHost give it), and ideally the
+	// exact version_num, libc, distro, base image and compiler. Package
+	// name and version default to the tree's.
+	Metadata labels.Metadata
+}
+
+// PackOptions tunes [Pack]. The zero value packs with zstd, mtime from
+// SOURCE_DATE_EPOCH (else the Unix epoch), temporary files under
+// [os.TempDir], and no host detection.
+type PackOptions struct {
+	// Compression of the layer. Default [Zstd].
+	Compression Compression
+	// ModTime is the mtime of every entry. Default: SOURCE_DATE_EPOCH
+	// when set, else 1970-01-01T00:00:00Z, so that packing is
+	// reproducible.
+	ModTime time.Time
+	// TempDir holds the compressed layer while it is hashed, before it is
+	// pushed. Default [os.TempDir].
+	TempDir string
+	// Annotations are extra manifest annotations and config labels. They
+	// cannot override a pgoci key.
+	Annotations map[string]string
+	// Preload adds module names to the shared_preload_libraries hint.
+	Preload []string
+	// DetectHost fills what the caller left unknown (platform, PostgreSQL
+	// version, libc, distro) from this machine, using PGConfig. A stated
+	// PostgreSQL major that differs from pg_config's is an error. The
+	// compiler is never guessed: state it in Build.Metadata.
+	DetectHost bool
+	// PGConfig is the pg_config program used by DetectHost. Default
+	// "pg_config" on PATH.
+	PGConfig string
+}
+
+// Pack packs the extension tree at dir (a `make install DESTDIR=...` tree
+// or an image root layout) into one image and pushes its blobs and manifest
+// to dst: an OCI layout store, a remote repository or any oras-go target.
+// It does not tag: group the images of one package version with [PushIndex].
+//
+// Packing is reproducible: the same tree, build and options give the same
+// manifest digest.
+func Pack(ctx context.Context, dst content.Pusher, dir string, b Build, opts PackOptions) (Image, error) {
+	tree, err := layout.Discover(ctx, dir, layout.Options{Preload: opts.Preload})
+	if err != nil {
+		return Image{}, err
+	}
+	meta, platform, err := packMetadata(ctx, tree, b, opts)
+	if err != nil {
+		return Image{}, err
+	}
+	entries, err := tree.Entries(ctx, layout.MapOptions{})
+	if err != nil {
+		return Image{}, err
+	}
+	mtime, err := modTime(opts.ModTime)
+	if err != nil {
+		return Image{}, err
+	}
+	blob, err := buildLayer(ctx, layerFiles(entries), opts.Compression, mtime, opts.TempDir)
+	if err != nil {
+		return Image{}, err
+	}
+	defer blob.remove()
+	if err := pushLayer(ctx, dst, blob); err != nil {
+		return Image{}, err
+	}
+	return pushImage(ctx, dst, []ocispec.Descriptor{blob.Desc}, []digest.Digest{blob.DiffID}, meta, platform, opts.Annotations)
+}
+
+func pushLayer(ctx context.Context, dst content.Pusher, blob layerBlob) error {
+	f, err := blob.open()
+	if err != nil {
+		return fmt.Errorf("extension: reopen layer: %w", err)
+	}
+	defer f.Close()
+	return pushBlob(ctx, dst, blob.Desc, f)
+}
+
+// layerFiles adapts the layout's entries to the layer writer.
+func layerFiles(entries []layout.Entry) []layerFile {
+	files := make([]layerFile, len(entries))
+	for i, e := range entries {
+		files[i] = layerFile{Name: e.Path, Mode: e.Mode, Size: e.Size, Linkname: e.Link, Open: e.Open}
+	}
+	return files
+}
+
+// modTime picks the entries' mtime: the option, else SOURCE_DATE_EPOCH,
+// else the Unix epoch.
+func modTime(t time.Time) (time.Time, error) {
+	if !t.IsZero() {
+		return t.UTC(), nil
+	}
+	if s := os.Getenv("SOURCE_DATE_EPOCH"); s != "" {
+		sec, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || sec < 0 {
+			return time.Time{}, fmt.Errorf("%w: SOURCE_DATE_EPOCH=%q (want seconds since 1970)", ErrInvalidBuild, s)
+		}
+		return time.Unix(sec, 0).UTC(), nil
+	}
+	return time.Unix(0, 0).UTC(), nil
+}
+
+// packMetadata merges what the tree says, what the caller states and, when
+// asked, what the host says, in that order of increasing precedence for
+// the caller's values, and validates the result.
+func packMetadata(ctx context.Context, tree *layout.Tree, b Build, opts PackOptions) (labels.Metadata, ocispec.Platform, error) {
+	meta, platform := b.Metadata, b.Platform
+	meta.SchemaVersion = labels.SchemaVersion
+	meta.LayoutVersion = layout.LayoutVersion
+	if err := fromTree(&meta, tree); err != nil {
+		return meta, platform, err
+	}
+	if opts.DetectHost {
+		if err := fromHost(ctx, &meta, &platform, opts.PGConfig); err != nil {
+			return meta, platform, err
+		}
+	}
+	if platform.OS == "" || platform.Architecture == "" {
+		return meta, platform, fmt.Errorf("%w: platform is not set (want os/arch, or DetectHost)", ErrInvalidBuild)
+	}
+	if err := meta.Validate(); err != nil {
+		return meta, platform, fmt.Errorf("%w: %w", ErrInvalidBuild, err)
+	}
+	return meta, platform, nil
+}
+
+func fromTree(m *labels.Metadata, tree *layout.Tree) error {
+	if m.Package.Name == "" {
+		m.Package.Name = tree.Package
+	}
+	switch {
+	case m.PG.Major == 0:
+		m.PG.Major = tree.PGMajor
+	case tree.PGMajor != 0 && tree.PGMajor != m.PG.Major:
+		// A tree installed for one major and labelled for another is the
+		// mismatch that crashes servers: refuse it here.
+		return fmt.Errorf("%w: stated PostgreSQL major %d, but the tree %s is laid out for PostgreSQL %d",
+			ErrInvalidBuild, m.PG.Major, tree.Root, tree.PGMajor)
+	}
+	if len(m.Extensions) == 0 {
+		for _, e := range tree.Extensions {
+			m.Extensions = append(m.Extensions, extensionLabels(e.Control))
+		}
+	}
+	if m.Package.Version == "" {
+		m.Package.Version = packageVersion(m.Package.Name, m.Extensions)
+	}
+	if len(m.Preload) == 0 && len(tree.Preload) > 0 {
+		m.Preload = tree.Preload
+	}
+	if m.Restart == nil && len(m.Preload) > 0 {
+		m.Restart = ptr(true) // shared_preload_libraries is read at start only
+	}
+	return nil
+}
+
+func extensionLabels(c layout.Control) labels.Extension {
+	return labels.Extension{
+		Name: c.Name, Version: c.DefaultVersion, Requires: c.Requires, Schema: c.Schema,
+		Trusted: ptr(c.Trusted), Relocatable: ptr(c.Relocatable), Superuser: ptr(c.Superuser),
+	}
+}
+
+// packageVersion is the default_version of the extension named like the
+// package, or of the only extension.
+func packageVersion(pkg string, exts []labels.Extension) string {
+	for _, e := range exts {
+		if e.Name == pkg {
+			return e.Version
+		}
+	}
+	if len(exts) == 1 {
+		return exts[0].Version
+	}
+	return ""
+}
+
+func fromHost(ctx context.Context, m *labels.Metadata, platform *ocispec.Platform, pgConfig string) error {
+	t, err := resolve.Detect(ctx, resolve.DetectOptions{PGConfig: pgConfig})
+	if err != nil {
+		return err
+	}
+	if platform.OS == "" {
+		*platform = t.Platform
+	}
+	switch m.PG.Major {
+	case 0:
+		m.PG = t.PG
+	case t.PG.Major:
+		m.PG.VersionNum = cmp.Or(m.PG.VersionNum, t.PG.VersionNum)
+		m.PG.Version = cmp.Or(m.PG.Version, t.PG.Version)
+	default:
+		return fmt.Errorf("%w: stated PostgreSQL major %d, but %s is PostgreSQL %d",
+			ErrInvalidBuild, m.PG.Major, cmp.Or(pgConfig, "pg_config"), t.PG.Major)
+	}
+	if m.Libc.Family == "" {
+		m.Libc = t.Libc
+	}
+	if m.Distro.ID == "" {
+		m.Distro = t.Distro
+	}
+	return nil
+}
+
+func ptr[T any](v T) *T { return &v }
