@@ -1,0 +1,93 @@
+package unpack_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"pgoci/internal/tartest"
+	"pgoci/unpack"
+)
+
+// benchLayer is one generated layer, compressed each way.
+type benchLayer struct {
+	tarSize int64
+	blobs   map[string][]byte
+}
+
+var (
+	pgOnce  sync.Once
+	pgLayer benchLayer
+)
+
+// pgBench is the PostgreSQL-install-shaped layer: about 60 MB, 1,000 files.
+func pgBench(b *testing.B) benchLayer {
+	pgOnce.Do(func() { pgLayer = makeBenchLayer(b, 1000, 60<<20) })
+	return pgLayer
+}
+
+func makeBenchLayer(b *testing.B, files int, size int64) benchLayer {
+	var buf bytes.Buffer
+	if err := tartest.PGTree(&buf, files, size, 1); err != nil {
+		b.Fatal(err)
+	}
+	raw := buf.Bytes()
+	return benchLayer{tarSize: int64(len(raw)), blobs: map[string][]byte{
+		tartest.MediaTar:  raw,
+		tartest.MediaGzip: tartest.Gzip(raw),
+		tartest.MediaZstd: tartest.Zstd(raw),
+	}}
+}
+
+var mediaNames = map[string]string{tartest.MediaTar: "tar", tartest.MediaGzip: "gzip", tartest.MediaZstd: "zstd"}
+
+// BenchmarkApply unpacks the PostgreSQL-shaped layer (verified, staged,
+// renamed). Set PGOCI_BENCH_BIG=1 to add the 1 GiB layer.
+func BenchmarkApply(b *testing.B) {
+	layers := map[string]func(*testing.B) benchLayer{"pg60MB": pgBench}
+	if os.Getenv("PGOCI_BENCH_BIG") == "1" && !testing.Short() {
+		var once sync.Once
+		var big benchLayer
+		layers["1GiB"] = func(b *testing.B) benchLayer {
+			once.Do(func() { big = makeBenchLayer(b, 8000, 1<<30) })
+			return big
+		}
+	}
+	for _, name := range []string{"pg60MB", "1GiB"} {
+		get, ok := layers[name]
+		if !ok {
+			continue
+		}
+		for _, mt := range []string{tartest.MediaZstd, tartest.MediaGzip, tartest.MediaTar} {
+			for _, durable := range []bool{false, true} {
+				if durable && name != "pg60MB" {
+					continue
+				}
+				b.Run(fmt.Sprintf("%s/%s/durable=%v", name, mediaNames[mt], durable), func(b *testing.B) {
+					l := get(b)
+					benchApply(b, l, mt, unpack.Options{Durable: durable})
+				})
+			}
+		}
+	}
+}
+
+func benchApply(b *testing.B, l benchLayer, mt string, opts unpack.Options) {
+	blob := l.blobs[mt]
+	src := []unpack.LayerSource{{Descriptor: tartest.Descriptor(mt, blob), Open: opener(blob)}}
+	dir := b.TempDir()
+	b.SetBytes(l.tarSize)
+	b.ResetTimer()
+	// Destinations are removed only at the end: deleting 60 MB between
+	// iterations makes the next one pay for the filesystem's discards.
+	for i := 0; b.Loop(); i++ {
+		dst := filepath.Join(dir, fmt.Sprint(i))
+		if _, err := unpack.Apply(context.Background(), dst, src, opts); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
