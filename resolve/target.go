@@ -58,14 +58,27 @@ func PlatformString(p ocispec.Platform) string {
 
 // TargetFromLabels builds the target described by the labels of a
 // PostgreSQL server image (pgoci keys or a CloudNativePG image's
-// io.cloudnativepg.image.* keys) and its platform. baseDigest is the digest
-// of that image's manifest, if known.
-func TargetFromLabels(m labels.Metadata, platform ocispec.Platform, baseDigest digest.Digest) Target {
-	t := Target{PG: m.PG, Platform: platform, Libc: m.Libc, Distro: m.Distro, Base: m.Base}
+// io.cloudnativepg.image.* keys) and its platform. It is
+// [labels.Metadata.Target] with the platform and the base image digest
+// added; baseDigest is the digest of that image's manifest, if known,
+// and otherwise m's base digest is used. Like labels.Metadata.Target it
+// needs the PostgreSQL major.
+func TargetFromLabels(m labels.Metadata, platform ocispec.Platform, baseDigest digest.Digest) (Target, error) {
+	lt, err := m.Target()
+	if err != nil {
+		return Target{}, err
+	}
+	t := Target{
+		PG:       labels.PG{Major: lt.PGMajor, VersionNum: lt.PGVersionNum, Version: m.PG.Version},
+		Platform: platform,
+		Libc:     labels.Libc{Family: lt.LibcFamily, Version: lt.LibcVersion},
+		Distro:   labels.Distro{ID: lt.DistroID, Version: lt.DistroVersion, Codename: lt.DistroCodename},
+		Base:     labels.Base{Name: lt.BaseName, Digest: m.Base.Digest},
+	}
 	if baseDigest != "" {
 		t.Base.Digest = baseDigest
 	}
-	return t
+	return t, nil
 }
 
 func pgString(pg labels.PG) string {

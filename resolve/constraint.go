@@ -1,0 +1,165 @@
+package resolve
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Constraint selects package versions. Parse one with [ParseConstraint].
+// The zero value (and "latest", "*") accepts every release.
+type Constraint struct {
+	clauses []clause
+	raw     string
+	// pre is set when a clause names a pre-release: only then may
+	// pre-releases match a range (exact clauses always may).
+	pre bool
+}
+
+type clause struct {
+	op string // "=", "!=", ">", ">=", "<", "<="
+	v  Version
+}
+
+const maxConstraintLen = 512
+
+// ParseConstraint parses a version constraint:
+//
+//   - "" , "latest" or "*": the highest release;
+//   - "1.4" or "=1.4": exactly that version ("1.4" equals "1.4.0");
+//   - comparisons ">=1.2", ">1.2", "<2", "<=2.1", "!=1.3", combined with
+//     commas or spaces, all of which must hold: ">=1.2,<2";
+//   - "~1.4": ">=1.4,<1.5" ("~1" is ">=1,<2");
+//   - "^2": ">=2,<3"; "^0.8" is ">=0.8,<0.9", "^0.0.3" is ">=0.0.3,<0.0.4".
+//
+// Pre-releases ("1.0-beta1") match only an exact clause or a range whose
+// clauses name a pre-release, as in semver. Errors wrap [ErrConstraint].
+func ParseConstraint(s string) (Constraint, error) {
+	c := Constraint{raw: s}
+	if len(s) > maxConstraintLen {
+		return Constraint{}, fmt.Errorf("%w: %q: longer than %d bytes", ErrConstraint, truncate(s), maxConstraintLen)
+	}
+	fields := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+	for i := 0; i < len(fields); i++ {
+		f := fields[i]
+		if f == "latest" || f == "*" {
+			continue
+		}
+		// Allow ">= 1.2" with a space between operator and version.
+		if isOperator(f) && i+1 < len(fields) {
+			f += fields[i+1]
+			i++
+		}
+		cl, err := parseClause(f)
+		if err != nil {
+			return Constraint{}, fmt.Errorf("%w: %q: %w", ErrConstraint, truncate(s), err)
+		}
+		for _, x := range cl {
+			if x.v.Pre != "" {
+				c.pre = true
+			}
+		}
+		c.clauses = append(c.clauses, cl...)
+	}
+	return c, nil
+}
+
+func isOperator(s string) bool {
+	switch s {
+	case "=", "==", "!=", ">", ">=", "<", "<=", "~", "^":
+		return true
+	}
+	return false
+}
+
+func parseClause(f string) ([]clause, error) {
+	for _, op := range []string{">=", "<=", "!=", "==", ">", "<", "=", "~", "^"} {
+		rest, ok := strings.CutPrefix(f, op)
+		if !ok {
+			continue
+		}
+		v, err := ParseVersion(rest)
+		if err != nil {
+			return nil, err
+		}
+		switch op {
+		case "~":
+			return []clause{{">=", v}, {"<", bump(v, tildeIndex(v))}}, nil
+		case "^":
+			return []clause{{">=", v}, {"<", bump(v, caretIndex(v))}}, nil
+		case "==":
+			op = "="
+		}
+		return []clause{{op, v}}, nil
+	}
+	v, err := ParseVersion(f)
+	if err != nil {
+		return nil, err
+	}
+	return []clause{{"=", v}}, nil
+}
+
+// tildeIndex is the number ~ bumps: the minor when given, else the major.
+func tildeIndex(v Version) int {
+	if len(v.Nums) >= 2 {
+		return 1
+	}
+	return 0
+}
+
+// caretIndex is the number ^ bumps: the first non-zero one, or the last.
+func caretIndex(v Version) int {
+	for i, n := range v.Nums {
+		if n != 0 {
+			return i
+		}
+	}
+	return len(v.Nums) - 1
+}
+
+// bump returns the smallest pre-release of v with Nums[i] incremented and
+// later numbers dropped, so that "<bump" excludes 2.0-beta1 from ^1.
+func bump(v Version, i int) Version {
+	nums := append([]int(nil), v.Nums[:i+1]...)
+	nums[i]++
+	return Version{Nums: nums, Pre: "0"}
+}
+
+// String returns the constraint as given.
+func (c Constraint) String() string {
+	if c.raw == "" {
+		return "latest"
+	}
+	return c.raw
+}
+
+// IsExact reports whether c names one version (a single "=" clause).
+func (c Constraint) IsExact() bool {
+	return len(c.clauses) == 1 && c.clauses[0].op == "="
+}
+
+// Match reports whether v satisfies every clause of c.
+func (c Constraint) Match(v Version) bool {
+	exact := false
+	for _, cl := range c.clauses {
+		cmp := v.Compare(cl.v)
+		ok := false
+		switch cl.op {
+		case "=":
+			ok, exact = cmp == 0, true
+		case "!=":
+			ok = cmp != 0
+		case ">":
+			ok = cmp > 0
+		case ">=":
+			ok = cmp >= 0
+		case "<":
+			ok = cmp < 0
+		case "<=":
+			ok = cmp <= 0
+		}
+		if !ok {
+			return false
+		}
+	}
+	return !v.IsPrerelease() || exact || c.pre
+}

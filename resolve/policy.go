@@ -1,0 +1,285 @@
+package resolve
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"pgoci/labels"
+)
+
+// Policy selects how strictly an image must fit a [Target].
+type Policy int
+
+const (
+	// Default requires the same PostgreSQL major, a platform the server
+	// runs (see [MatchPlatform]), the same libc family and an image libc
+	// version no newer than the server's. A property unknown on either
+	// side passes and is reported. The distribution and base image are
+	// reported, not checked.
+	Default Policy = iota
+	// Strict requires everything Default does, with every property known
+	// on both sides, and the same build environment: the same base image
+	// digest, or else the same distribution ID and version. When the base
+	// image digests are known and equal, libc and distribution may be
+	// unknown (the same image has the same C library).
+	Strict
+	// Permissive checks only the PostgreSQL major and the platform;
+	// unknown values pass and are reported.
+	Permissive
+)
+
+// String returns "default", "strict" or "permissive".
+func (p Policy) String() string {
+	switch p {
+	case Default:
+		return "default"
+	case Strict:
+		return "strict"
+	case Permissive:
+		return "permissive"
+	}
+	return "policy(" + strconv.Itoa(int(p)) + ")"
+}
+
+// Property names a property the compatibility check compares.
+type Property string
+
+// Properties, in the order a [Check] reports them.
+const (
+	PropPGMajor     Property = "pg.major"
+	PropPlatform    Property = "platform"
+	PropLibcFamily  Property = "libc.family"
+	PropLibcVersion Property = "libc.version"
+	PropDistro      Property = "distro"
+	PropBase        Property = "base.digest"
+	// PropLabels is a candidate whose labels do not parse.
+	PropLabels Property = "labels"
+)
+
+// Status is the outcome of comparing one property.
+type Status int
+
+const (
+	// Match: known on both sides and compatible.
+	Match Status = iota
+	// Mismatch: incompatible, or unknown under [Strict]. Rejects the image.
+	Mismatch
+	// Unknown: missing on one side; passes under [Default] and [Permissive].
+	Unknown
+	// Ignored: compared for the report only; the policy does not check it.
+	Ignored
+)
+
+// String returns "match", "mismatch", "unknown" or "ignored".
+func (s Status) String() string {
+	switch s {
+	case Match:
+		return "match"
+	case Mismatch:
+		return "mismatch"
+	case Unknown:
+		return "unknown"
+	case Ignored:
+		return "ignored"
+	}
+	return "status(" + strconv.Itoa(int(s)) + ")"
+}
+
+// Finding is the comparison of one property: what the target wants and
+// what the image has ("" when unknown).
+type Finding struct {
+	Property Property
+	Want     string
+	Found    string
+	Status   Status
+}
+
+// String renders f as e.g. `libc.version: want <= 2.36, found 2.41 (mismatch)`.
+func (f Finding) String() string {
+	return fmt.Sprintf("%s: want %s, found %s (%s)", f.Property, orUnknown(f.Want), orUnknown(f.Found), f.Status)
+}
+
+// Check compares an image, described by its platform and parsed labels,
+// with target t under policy p. It returns every finding; when one is a
+// [Mismatch] it also returns an *[IncompatibleError] with one candidate
+// (its Descriptor empty) that wraps [ErrIncompatible].
+func Check(p Policy, t Target, platform ocispec.Platform, m labels.Metadata) ([]Finding, error) {
+	fs := compare(p, t, platform, m)
+	for _, f := range fs {
+		if f.Status == Mismatch {
+			return fs, &IncompatibleError{Target: t, Policy: p,
+				Candidates: []Candidate{{Platform: platform, Findings: fs}}}
+		}
+	}
+	return fs, nil
+}
+
+func compare(p Policy, t Target, platform ocispec.Platform, m labels.Metadata) []Finding {
+	sameBase := t.Base.Digest != "" && t.Base.Digest == m.Base.Digest
+	unknown := Unknown
+	if p == Strict {
+		unknown = Mismatch
+	}
+	fs := []Finding{
+		comparePG(t, m, unknown),
+		comparePlatform(t, platform, unknown),
+	}
+	envUnknown := unknown
+	if sameBase {
+		envUnknown = Unknown
+	}
+	libc := []Finding{compareLibcFamily(t, m, envUnknown), compareLibcVersion(t, m, envUnknown)}
+	env := []Finding{compareDistro(t, m, envUnknown), compareBase(t, m)}
+	switch p {
+	case Permissive:
+		for i := range libc {
+			libc[i].Status = ignore(libc[i].Status)
+		}
+		fallthrough
+	case Default:
+		for i := range env {
+			env[i].Status = ignore(env[i].Status)
+		}
+	case Strict:
+		// Either the same base image or the same distribution suffices.
+		if env[0].Status == Match || env[1].Status == Match {
+			env[0].Status, env[1].Status = keepMatch(env[0].Status), keepMatch(env[1].Status)
+		} else if env[1].Status == Unknown {
+			env[1].Status = Mismatch
+		}
+	}
+	return append(append(fs, libc...), env...)
+}
+
+func ignore(s Status) Status {
+	if s == Mismatch {
+		return Ignored
+	}
+	return s
+}
+
+func keepMatch(s Status) Status {
+	if s == Match {
+		return Match
+	}
+	return Ignored
+}
+
+func comparePG(t Target, m labels.Metadata, unknown Status) Finding {
+	f := Finding{Property: PropPGMajor, Want: itoa(t.PG.Major), Found: itoa(m.PG.Major)}
+	f.Status = equalStatus(f.Want, f.Found, unknown)
+	return f
+}
+
+func comparePlatform(t Target, platform ocispec.Platform, unknown Status) Finding {
+	f := Finding{Property: PropPlatform, Want: PlatformString(t.Platform), Found: PlatformString(platform)}
+	switch {
+	case !platformKnown(t.Platform) || !platformKnown(platform):
+		f.Status = unknown
+	case !platformOK(t.Platform, platform):
+		f.Status = Mismatch
+	}
+	return f
+}
+
+func platformOK(want, have ocispec.Platform) bool {
+	_, ok := MatchPlatform(want, have)
+	return ok
+}
+
+func compareLibcFamily(t Target, m labels.Metadata, unknown Status) Finding {
+	f := Finding{Property: PropLibcFamily, Want: t.Libc.Family, Found: m.Libc.Family}
+	f.Status = equalStatus(f.Want, f.Found, unknown)
+	return f
+}
+
+// compareLibcVersion wants the image's libc no newer than the server's: a
+// module linked against a newer glibc needs symbols the server lacks.
+func compareLibcVersion(t Target, m labels.Metadata, unknown Status) Finding {
+	f := Finding{Property: PropLibcVersion, Found: m.Libc.Version}
+	if t.Libc.Version != "" {
+		f.Want = "<= " + t.Libc.Version
+	}
+	c, ok := compareDotted(m.Libc.Version, t.Libc.Version)
+	switch {
+	case !ok:
+		f.Status = unknown
+	case c > 0:
+		f.Status = Mismatch
+	}
+	return f
+}
+
+func compareDistro(t Target, m labels.Metadata, unknown Status) Finding {
+	f := Finding{Property: PropDistro, Want: joinDash(t.Distro.ID, t.Distro.Version), Found: joinDash(m.Distro.ID, m.Distro.Version)}
+	if t.Distro.ID == "" || t.Distro.Version == "" || m.Distro.ID == "" || m.Distro.Version == "" {
+		f.Status = unknown
+	} else if f.Want != f.Found {
+		f.Status = Mismatch
+	}
+	return f
+}
+
+// compareBase reports Unknown, never Mismatch, for a missing digest; the
+// Strict policy decides what that means together with the distribution.
+func compareBase(t Target, m labels.Metadata) Finding {
+	f := Finding{Property: PropBase, Want: t.Base.Digest.String(), Found: m.Base.Digest.String()}
+	f.Status = equalStatus(f.Want, f.Found, Unknown)
+	return f
+}
+
+func equalStatus(want, found string, unknown Status) Status {
+	switch {
+	case want == "" || found == "":
+		return unknown
+	case want != found:
+		return Mismatch
+	}
+	return Match
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
+}
+
+// compareDotted compares dotted decimal versions ("2.36" < "2.41",
+// "2.4" < "2.36", "1.2" == "1.2.0"). ok is false when either is empty or
+// not dotted decimal.
+func compareDotted(a, b string) (c int, ok bool) {
+	as, aok := dotted(a)
+	bs, bok := dotted(b)
+	if !aok || !bok {
+		return 0, false
+	}
+	for i := range max(len(as), len(bs)) {
+		if c := cmpInt(num(as, i), num(bs, i)); c != 0 {
+			return c, true
+		}
+	}
+	return 0, true
+}
+
+func dotted(s string) ([]int, bool) {
+	if s == "" {
+		return nil, false
+	}
+	parts := strings.Split(s, ".")
+	if len(parts) > 8 {
+		return nil, false
+	}
+	ns := make([]int, len(parts))
+	for i, p := range parts {
+		n, rest, ok := leadingNumber(p)
+		if !ok || rest != "" {
+			return nil, false
+		}
+		ns[i] = n
+	}
+	return ns, true
+}

@@ -1,0 +1,200 @@
+package resolve
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"strings"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2/content/oci"
+	"oras.land/oras-go/v2/registry/remote"
+	"oras.land/oras-go/v2/registry/remote/auth"
+	"oras.land/oras-go/v2/registry/remote/credentials"
+	"oras.land/oras-go/v2/registry/remote/retry"
+)
+
+// Source is where images are resolved from: the small part of a
+// repository that resolution needs. oras-go's *remote.Repository (see
+// [Remote]) and *oci.ReadOnlyStore (see [Layout]) satisfy it, as do
+// oras-go's memory and oci stores.
+//
+// Nothing a Source returns is trusted: every body is verified against its
+// descriptor by the resolver.
+type Source interface {
+	// Resolve returns the descriptor of a tag or digest.
+	Resolve(ctx context.Context, reference string) (ocispec.Descriptor, error)
+	// Fetch opens the content of target; the caller closes it.
+	Fetch(ctx context.Context, target ocispec.Descriptor) (io.ReadCloser, error)
+	// Tags calls fn with pages of tags in lexical order, starting after
+	// last ("" for the start).
+	Tags(ctx context.Context, last string, fn func(tags []string) error) error
+}
+
+// referenceFetcher is the optional method that resolves and fetches a
+// manifest in one round trip (oras-go registry.ReferenceFetcher); a
+// Source that has it saves a HEAD request per resolve.
+type referenceFetcher interface {
+	FetchReference(ctx context.Context, reference string) (ocispec.Descriptor, io.ReadCloser, error)
+}
+
+var (
+	_ Source           = (*remote.Repository)(nil)
+	_ Source           = (*oci.ReadOnlyStore)(nil)
+	_ referenceFetcher = (*remote.Repository)(nil)
+)
+
+// RemoteOptions configures registry access. The zero value reads
+// credentials the way docker and oras do and retries transient failures.
+type RemoteOptions struct {
+	// Client is the HTTP client under authentication. Default:
+	// oras-go's retry.DefaultClient, which retries 429, 5xx, connection
+	// resets and timeouts with exponential backoff (250 ms, x2, 10% jitter,
+	// at most 5 retries).
+	Client *http.Client
+	// Credential returns the credential for a registry host. Default: the
+	// Docker configuration file (CredentialsFile) with its credential
+	// helpers and credsStore; anonymous when it has no entry.
+	Credential auth.CredentialFunc
+	// CredentialsFile is the Docker configuration file to read when
+	// Credential is nil. Default: $DOCKER_CONFIG/config.json, else
+	// ~/.docker/config.json; a missing file means no credentials.
+	CredentialsFile string
+	// PlainHTTP talks HTTP instead of HTTPS to every host. Default: only
+	// to loopback hosts (localhost, 127.0.0.0/8, ::1), where a token
+	// realm on loopback is then allowed too.
+	PlainHTTP bool
+	// TagPageSize asks for this many tags per page. Default: the
+	// registry's choice.
+	TagPageSize int
+	// MaxTagPages bounds tag listing. Default: 100 pages.
+	MaxTagPages int
+	// UserAgent is sent with every request. Default: "pgoci".
+	UserAgent string
+}
+
+// Remote opens the repository named by ref ("host[:port]/repo"; a tag or
+// digest in ref is ignored here, see [ResolveReference]) with token and
+// basic authentication, credentials from opts, and retries.
+func Remote(ref string, opts RemoteOptions) (*remote.Repository, error) {
+	r, err := ParseReference(ref)
+	if err != nil {
+		return nil, err
+	}
+	if r.Layout != "" {
+		return nil, fmt.Errorf("%w: %q: an OCI layout, not a registry reference (use Layout)", ErrReference, truncate(ref))
+	}
+	return remoteRepository(r, opts)
+}
+
+func remoteRepository(r Reference, opts RemoteOptions) (*remote.Repository, error) {
+	repo, err := remote.NewRepository(r.Registry + "/" + r.Repository)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %q: %v", ErrReference, r.Name(), err)
+	}
+	loopback := isLoopback(r.Registry)
+	repo.PlainHTTP = opts.PlainHTTP || loopback
+	repo.TagListPageSize = opts.TagPageSize
+	repo.TagListMaxPages = opts.MaxTagPages
+	if repo.TagListMaxPages == 0 {
+		repo.TagListMaxPages = 100
+	}
+	cred := opts.Credential
+	if cred == nil {
+		store, err := dockerCredentials(opts.CredentialsFile)
+		if err != nil {
+			return nil, err
+		}
+		cred = credentials.Credential(store)
+	}
+	client := &auth.Client{Client: opts.Client, Credential: cred, Cache: auth.NewCache()}
+	if client.Client == nil {
+		client.Client = retry.DefaultClient
+	}
+	if loopback {
+		client.BlockedRealmPrefixes = withoutLoopback(auth.DefaultBlockedRealmPrefixes())
+	}
+	ua := opts.UserAgent
+	if ua == "" {
+		ua = "pgoci"
+	}
+	client.SetUserAgent(ua)
+	repo.Client = client
+	return repo, nil
+}
+
+func dockerCredentials(file string) (credentials.Store, error) {
+	var (
+		store credentials.Store
+		err   error
+	)
+	if file != "" {
+		store, err = credentials.NewStore(file, credentials.StoreOptions{})
+	} else {
+		store, err = credentials.NewStoreFromDocker(credentials.StoreOptions{})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("resolve: read docker credentials: %w", err)
+	}
+	return store, nil
+}
+
+// isLoopback reports "localhost", 127.0.0.0/8 and ::1, with or without a
+// port.
+func isLoopback(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+func withoutLoopback(ps []netip.Prefix) []netip.Prefix {
+	out := make([]netip.Prefix, 0, len(ps))
+	for _, p := range ps {
+		if !p.Addr().IsLoopback() {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Layout opens an OCI image layout directory read-only. Its tags are the
+// org.opencontainers.image.ref.name annotations of index.json.
+func Layout(ctx context.Context, dir string) (*oci.ReadOnlyStore, error) {
+	st, err := oci.NewFromFS(ctx, os.DirFS(dir))
+	if err != nil {
+		return nil, fmt.Errorf("resolve: open OCI layout %s: %w", dir, err)
+	}
+	return st, nil
+}
+
+// Open parses ref and opens its source: an OCI layout for "oci:DIR...",
+// else a registry repository configured by opts.
+func Open(ctx context.Context, ref string, opts RemoteOptions) (Source, Reference, error) {
+	r, err := ParseReference(ref)
+	if err != nil {
+		return nil, Reference{}, err
+	}
+	if r.Layout != "" {
+		st, err := Layout(ctx, r.Layout)
+		if err != nil {
+			return nil, Reference{}, err
+		}
+		return st, r, nil
+	}
+	repo, err := remoteRepository(r, opts)
+	if err != nil {
+		return nil, Reference{}, err
+	}
+	return repo, r, nil
+}
