@@ -209,14 +209,19 @@ func (a *applier) mkdir(p string, hdr *tar.Header) error {
 	if err != nil {
 		return err
 	}
-	kept, err := a.clear(ph, p, base, true)
+	// Try first: an existing name is the rare case, and one syscall per
+	// entry matters when file creation is the bound.
+	kept := false
+	err = ph.Mkdir(base, 0o700)
+	if errors.Is(err, fs.ErrExist) {
+		if kept, err = a.clear(ph, p, base, true); err == nil && !kept {
+			err = ph.Mkdir(base, 0o700)
+		}
+	}
 	if err != nil {
 		return err
 	}
 	if !kept {
-		if err := ph.Mkdir(base, 0o700); err != nil {
-			return err
-		}
 		a.stats.Dirs++
 	}
 	a.created(p)
@@ -233,29 +238,49 @@ func (a *applier) file(p string, hdr *tar.Header, r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	if _, err := a.clear(ph, p, base, false); err != nil {
-		return err
+	mode := a.mode(hdr)
+	uid, gid := a.owner(hdr)
+	// Create with the final mode when the umask cannot change it (the fd is
+	// writable whatever the mode); otherwise fchmod after writing.
+	direct := mode == mode.Perm() && mode&umask == 0 && uid < 0
+	perm := fs.FileMode(0o600)
+	if direct {
+		perm = mode
 	}
-	// O_EXCL: the name was just cleared, so this never follows a symlink.
-	f, err := ph.OpenFile(base, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	// O_EXCL never follows a symlink; if the name exists (a duplicate, a
+	// link, a directory), clear it and create again.
+	const flags = os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	f, err := ph.OpenFile(base, flags, perm)
+	if errors.Is(err, fs.ErrExist) {
+		if _, err = a.clear(ph, p, base, false); err == nil {
+			f, err = ph.OpenFile(base, flags, perm)
+		}
+	}
 	if err != nil {
 		return err
 	}
 	a.created(p)
-	if err := a.fill(f, r); err != nil {
-		f.Close()
-		return err
+	err = a.fill(f, r)
+	if err == nil && uid >= 0 {
+		err = f.Chown(uid, gid)
 	}
-	if err := a.fileMeta(f, hdr); err != nil {
-		f.Close()
-		return err
+	if err == nil && !direct {
+		err = f.Chmod(mode)
 	}
-	if err := f.Close(); err != nil {
+	if err == nil {
+		err = setMtime(f, ph, base, clampTime(hdr.ModTime))
+	}
+	if err == nil && a.opts.Durable {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return err
 	}
 	a.stats.Files++
-	mt := clampTime(hdr.ModTime)
-	return ph.Chtimes(base, mt, mt)
+	return nil
 }
 
 // fill copies the entry body, checking the context every few MiB.
@@ -281,21 +306,6 @@ func (a *applier) fill(f *os.File, r io.Reader) error {
 	}
 }
 
-func (a *applier) fileMeta(f *os.File, hdr *tar.Header) error {
-	if uid, gid := a.owner(hdr); uid >= 0 {
-		if err := f.Chown(uid, gid); err != nil {
-			return err
-		}
-	}
-	if err := f.Chmod(a.mode(hdr)); err != nil {
-		return err
-	}
-	if a.opts.Durable {
-		return f.Sync()
-	}
-	return nil
-}
-
 func (a *applier) symlink(p string, hdr *tar.Header) error {
 	target, err := symlinkTarget(p, hdr.Linkname, a.lim)
 	if err != nil {
@@ -305,10 +315,13 @@ func (a *applier) symlink(p string, hdr *tar.Header) error {
 	if err != nil {
 		return err
 	}
-	if _, err := a.clear(ph, p, base, false); err != nil {
-		return err
+	err = ph.Symlink(target, base)
+	if errors.Is(err, fs.ErrExist) {
+		if _, err = a.clear(ph, p, base, false); err == nil {
+			err = ph.Symlink(target, base)
+		}
 	}
-	if err := ph.Symlink(target, base); err != nil {
+	if err != nil {
 		return err
 	}
 	a.created(p)
