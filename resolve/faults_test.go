@@ -77,7 +77,7 @@ func TestResolveFaults(t *testing.T) {
 	tests := []struct {
 		name   string
 		fault  testregistry.Fault
-		err    error  // nil: resolves after a retry
+		err    error // nil: resolves after a retry
 		status []int // statuses of the manifest GETs, in order
 	}{
 		{"503 on the index is retried", testregistry.Fault{Kind: testregistry.FaultStatus, Status: 503, Path: `/manifests/1\.0$`}, nil, []int{503, 200, 200}},

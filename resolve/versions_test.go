@@ -17,7 +17,7 @@ var messyTags = map[string]int{
 	"1.4": 18, "3.5.2": 18, "2.13.0": 18, "1.0-beta1": 18,
 	"2.13.1-pg17": 17, "2.13.1-pg18": 18,
 	"0.8.1-18-trixie": 18, "18-0.9.0-trixie": 18, "0.9.0-18-bookworm": 18,
-	"4.0": 17, // the newest release exists only for PostgreSQL 17
+	"4.0":    17, // the newest release exists only for PostgreSQL 17
 	"latest": 18, "main": 18,
 }
 
