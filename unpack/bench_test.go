@@ -46,7 +46,9 @@ func makeBenchLayer(b *testing.B, files int, size int64) benchLayer {
 var mediaNames = map[string]string{tartest.MediaTar: "tar", tartest.MediaGzip: "gzip", tartest.MediaZstd: "zstd"}
 
 // BenchmarkApply unpacks the PostgreSQL-shaped layer (verified, staged,
-// renamed). Set PGOCI_BENCH_BIG=1 to add the 1 GiB layer.
+// renamed). Set PGOCI_BENCH_BIG=1 to add the 1 GiB layer, and
+// PGOCI_BENCH_DIR to unpack somewhere else than the test's temp dir (e.g.
+// /dev/shm, to measure without the disk).
 func BenchmarkApply(b *testing.B) {
 	layers := map[string]func(*testing.B) benchLayer{"pg60MB": pgBench}
 	if os.Getenv("PGOCI_BENCH_BIG") == "1" && !testing.Short() {
@@ -80,6 +82,14 @@ func benchApply(b *testing.B, l benchLayer, mt string, opts unpack.Options) {
 	blob := l.blobs[mt]
 	src := []unpack.LayerSource{{Descriptor: tartest.Descriptor(mt, blob), Open: opener(blob)}}
 	dir := b.TempDir()
+	if d := os.Getenv("PGOCI_BENCH_DIR"); d != "" {
+		// e.g. /dev/shm: takes the disk out, leaving decode+hash+syscalls.
+		var err error
+		if dir, err = os.MkdirTemp(d, "pgoci-bench-"); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { os.RemoveAll(dir) })
+	}
 	b.SetBytes(l.tarSize)
 	b.ResetTimer()
 	// Destinations are removed only at the end: deleting 60 MB between

@@ -60,11 +60,12 @@ func (s *Staging) Root() *os.Root { return s.root }
 func (s *Staging) Dir() string { return s.dir }
 
 // Commit publishes the staging directory as the destination with one
-// rename, after setting its mode to 0755. With durable set it first fsyncs
-// every directory and regular file in the tree (files already synced by a
-// Durable [Layer] cost little again), and after the rename the parent
-// directory. It fails with [ErrExist] if the destination appeared
-// meanwhile; the staging directory is then left for [Staging.Discard].
+// rename, after setting its mode to 0755. With durable set it fsyncs the
+// staging directory before the rename and the parent directory after it;
+// the files and directories inside are synced by [Layer] with
+// [Options.Durable] (files you add yourself, sync yourself). It fails with
+// [ErrExist] if the destination appeared meanwhile; the staging directory
+// is then left for [Staging.Discard].
 func (s *Staging) Commit(durable bool) error {
 	if s.done {
 		return errors.New("unpack: staging already committed or discarded")
@@ -73,7 +74,7 @@ func (s *Staging) Commit(durable bool) error {
 		return err
 	}
 	if durable {
-		if err := syncTree(s.dir); err != nil {
+		if err := syncDir(s.dir); err != nil {
 			return fmt.Errorf("unpack: sync %s: %w", s.dir, err)
 		}
 	}
@@ -129,19 +130,7 @@ func CleanStaging(parent string, olderThan time.Duration) ([]string, error) {
 	return removed, nil
 }
 
-func syncTree(dir string) error {
-	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() && !d.Type().IsRegular() {
-			return nil // symlinks: covered by their directory's fsync
-		}
-		return syncPath(p)
-	})
-}
-
-func syncPath(p string) error {
+func syncDir(p string) error {
 	f, err := os.OpenFile(p, os.O_RDONLY|oNoFollow, 0)
 	if err != nil {
 		return err
@@ -149,8 +138,6 @@ func syncPath(p string) error {
 	defer f.Close()
 	return f.Sync()
 }
-
-func syncDir(p string) error { return syncPath(p) }
 
 // LayerSource is one layer for [Apply]: its descriptor, the diff_id from
 // the image config (optional; checked when set), and a way to open its blob.
