@@ -205,15 +205,17 @@ func detectLibc(ctx context.Context) labels.Libc {
 			return l
 		}
 	}
+	// The musl loader prints its version when run without arguments; one
+	// loader is enough (there is one per architecture).
 	loaders, _ := filepath.Glob("/lib/ld-musl-*.so.1")
-	for _, ld := range loaders {
-		out, _ := exec.CommandContext(ctx, ld).CombinedOutput()
-		if l, ok := ParseLibc(string(out)); ok {
-			return l
-		}
-		return labels.Libc{Family: "musl"}
+	if len(loaders) == 0 {
+		return labels.Libc{}
 	}
-	return labels.Libc{}
+	out, _ := exec.CommandContext(ctx, loaders[0]).CombinedOutput()
+	if l, ok := ParseLibc(string(out)); ok {
+		return l
+	}
+	return labels.Libc{Family: "musl"}
 }
 
 var (

@@ -205,6 +205,8 @@ func compareLibcVersion(t Target, m labels.Metadata, unknown Status) Finding {
 	}
 	c, ok := compareDotted(m.Libc.Version, t.Libc.Version)
 	switch {
+	case t.Libc.Family != "" && m.Libc.Family != "" && t.Libc.Family != m.Libc.Family:
+		f.Status = Ignored // versions of different C libraries do not compare
 	case !ok:
 		f.Status = unknown
 	case c > 0:
