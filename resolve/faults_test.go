@@ -57,6 +57,7 @@ func TestResolveAuth(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			srv.ResetRequests()
 			res, err := ResolveReference(context.Background(), ref, server18(), Options{Remote: tc.opts})
 			if tc.wantErr {
 				if err == nil {
@@ -69,6 +70,10 @@ func TestResolveAuth(t *testing.T) {
 			}
 			if res.Manifest.Digest != want.Digest {
 				t.Errorf("resolved %s, want %s", res.Manifest.Digest, want.Digest)
+			}
+			// challenge, token, index, manifest: the token is reused.
+			if n := len(srv.Requests()); n != 4 {
+				t.Errorf("%d requests, want 4: %v", n, srv.Requests())
 			}
 		})
 	}
