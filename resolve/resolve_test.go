@@ -198,3 +198,42 @@ func checkResolved(t *testing.T, f fixture, tc resolveCase, res Resolved, err er
 		t.Errorf("resolved metadata %+v", res.Metadata)
 	}
 }
+
+func TestResolveReportAndConfig(t *testing.T) {
+	srv := startRegistry(t, testregistry.Options{})
+	want := oneImage(t, srv)
+	target := server18()
+	target.Libc = labels.Libc{} // unknown: reported, not fatal
+	srv.ResetRequests()
+	res, err := ResolveReference(context.Background(), srv.Host()+"/ext/vector:1.0", target, Options{FetchConfig: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Manifest.Digest != want.Digest || res.Image == nil || res.Image.RootFS.DiffIDs[0] != res.ManifestBody.Layers[0].Digest {
+		t.Fatalf("resolved %s with config %+v", res.Manifest.Digest, res.Image)
+	}
+	var got []string
+	for _, f := range res.Report {
+		got = append(got, f.String())
+	}
+	wantReport := []string{
+		"libc.family: want ?, found glibc (unknown)",
+		"libc.version: want ?, found 2.41 (unknown)",
+		"base.digest: want ?, found ? (unknown)",
+	}
+	if diff := cmp.Diff(wantReport, got); diff != "" {
+		t.Errorf("report (-want +got):\n%s", diff)
+	}
+	if m, b, _, _ := countRequests(srv); m != 2 || b != 1 {
+		t.Errorf("%d manifest and %d blob GETs, want 2 and 1", m, b)
+	}
+	if res.Reference != srv.Host()+"/ext/vector@"+want.Digest.String() {
+		t.Errorf("Reference = %q", res.Reference)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := ResolveReference(ctx, srv.Host()+"/ext/vector:1.0", target, Options{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled context: err = %v", err)
+	}
+}
