@@ -1,6 +1,9 @@
 package layout
 
-import "strings"
+import (
+	"cmp"
+	"strings"
+)
 
 // CompareVersions orders extension version strings the way people read
 // them: runs of digits compare as numbers, anything else byte-wise, so
@@ -32,17 +35,7 @@ func compareNatural(a, b string) int {
 		}
 		a, b = a[1:], b[1:]
 	}
-	return cmpInt(len(a), len(b))
-}
-
-func cmpInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return cmp.Compare(len(a), len(b))
 }
 
 func digitRun(s string) int {
@@ -56,7 +49,7 @@ func digitRun(s string) int {
 func compareNumeric(a, b string) int {
 	a, b = strings.TrimLeft(a, "0"), strings.TrimLeft(b, "0")
 	if len(a) != len(b) {
-		return cmpInt(len(a), len(b))
+		return cmp.Compare(len(a), len(b))
 	}
 	return strings.Compare(a, b)
 }

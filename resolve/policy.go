@@ -1,6 +1,7 @@
 package resolve
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -260,7 +261,7 @@ func compareDotted(a, b string) (c int, ok bool) {
 		return 0, false
 	}
 	for i := range max(len(as), len(bs)) {
-		if c := cmpInt(num(as, i), num(bs, i)); c != 0 {
+		if c := cmp.Compare(num(as, i), num(bs, i)); c != 0 {
 			return c, true
 		}
 	}

@@ -1,6 +1,7 @@
 package resolve
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -115,7 +116,7 @@ func (v Version) IsPrerelease() bool { return v.Pre != "" }
 // numerically and words by byte order ("beta2" < "beta10" < "rc1").
 func (v Version) Compare(w Version) int {
 	for i := range max(len(v.Nums), len(w.Nums)) {
-		if c := cmpInt(num(v.Nums, i), num(w.Nums, i)); c != 0 {
+		if c := cmp.Compare(num(v.Nums, i), num(w.Nums, i)); c != 0 {
 			return c
 		}
 	}
@@ -137,16 +138,6 @@ func num(ns []int, i int) int {
 	return 0
 }
 
-func cmpInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // comparePre orders pre-releases by runs of digits and non-digits.
 func comparePre(a, b string) int {
 	for a != "" && b != "" {
@@ -157,7 +148,7 @@ func comparePre(a, b string) int {
 		}
 		a, b = ta, tb
 	}
-	return cmpInt(len(a), len(b))
+	return cmp.Compare(len(a), len(b))
 }
 
 func preRun(s string) (string, string) {
@@ -174,7 +165,7 @@ func compareRun(a, b string) int {
 	switch {
 	case da && db:
 		a, b = strings.TrimLeft(a, "0"), strings.TrimLeft(b, "0")
-		if c := cmpInt(len(a), len(b)); c != 0 {
+		if c := cmp.Compare(len(a), len(b)); c != 0 {
 			return c
 		}
 		return strings.Compare(a, b)

@@ -1,6 +1,7 @@
 package resolve
 
 import (
+	stdcmp "cmp"
 	"context"
 	"errors"
 	"testing"
@@ -133,7 +134,7 @@ func TestVersionCompare(t *testing.T) {
 		for j := range order {
 			a, _ := ParseVersion(order[i])
 			b, _ := ParseVersion(order[j])
-			if got, want := a.Compare(b), cmpInt(i, j); got != want {
+			if got, want := a.Compare(b), stdcmp.Compare(i, j); got != want {
 				t.Errorf("Compare(%s, %s) = %d, want %d", order[i], order[j], got, want)
 			}
 		}
