@@ -15,31 +15,28 @@ import (
 	"oras.land/oras-go/v2/registry/remote"
 
 	"pgoci/extension"
+	"pgoci/internal/demo"
 	"pgoci/labels"
 )
-
-const demoTree = "../layout/testdata/demo"
 
 func packDemo(t *testing.T, dst oras.Target, c extension.Compression) ocispec.Descriptor {
 	t.Helper()
 	ctx := context.Background()
 	var images []extension.Image
 	for _, arch := range []string{"amd64", "arm64"} {
-		img, err := extension.Pack(ctx, dst, demoTree, extension.Build{
-			Platform: ocispec.Platform{OS: "linux", Architecture: arch},
-			Metadata: labels.Metadata{
-				Package: labels.Package{Name: "pgoci_demo", Version: "1.1.0"},
-				PG:      labels.PG{Major: 18, VersionNum: 180004},
-				Libc:    labels.Libc{Family: "glibc", Version: "2.36"},
-				Distro:  labels.Distro{ID: "debian", Version: "12"},
-			},
-		}, extension.PackOptions{Compression: c})
+		platform, meta := demo.Build(demo.Major, arch)
+		tree, err := demo.Dir()
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := extension.Pack(ctx, dst, tree, extension.Build{Platform: platform, Metadata: meta},
+			extension.PackOptions{Compression: c})
 		if err != nil {
 			t.Fatal(err)
 		}
 		images = append(images, img)
 	}
-	idx, err := extension.PushIndex(ctx, dst, images, "1.1.0")
+	idx, err := extension.PushIndex(ctx, dst, images, demo.Version)
 	if err != nil {
 		t.Fatal(err)
 	}

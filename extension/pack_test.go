@@ -21,6 +21,7 @@ import (
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/content/oci"
 
+	"pgoci/internal/demo"
 	"pgoci/labels"
 )
 
@@ -32,12 +33,8 @@ var (
 )
 
 func demoBuild(p ocispec.Platform) Build {
-	return Build{Platform: p, Metadata: labels.Metadata{
-		Package: labels.Package{Name: "pgoci_demo", Version: "1.1.0"},
-		PG:      labels.PG{Major: 18, VersionNum: 180004},
-		Libc:    labels.Libc{Family: "glibc", Version: "2.36"},
-		Distro:  labels.Distro{ID: "debian", Version: "12"},
-	}}
+	platform, meta := demo.Build(demo.Major, p.Architecture)
+	return Build{Platform: platform, Metadata: meta}
 }
 
 func newStore(t *testing.T) *oci.Store {
@@ -66,6 +63,50 @@ func packDemo(t *testing.T, store *oci.Store, opts PackOptions) (ocispec.Descrip
 		t.Fatal(err)
 	}
 	return idx, images
+}
+
+// TestPackMultiMajorIsReproducible packs the demo for two PostgreSQL
+// majors and two platforms, twice, into two OCI layouts: the index bytes
+// are identical.
+func TestPackMultiMajorIsReproducible(t *testing.T) {
+	pack := func() []byte {
+		store := newStore(t)
+		var images []Image
+		for _, major := range []int{18, 17} {
+			tree, err := demo.Tree(t.TempDir(), major)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, arch := range []string{"arm64", "amd64"} {
+				platform, meta := demo.Build(major, arch)
+				img, err := Pack(context.Background(), store, tree, Build{Platform: platform, Metadata: meta}, PackOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				images = append(images, img)
+			}
+		}
+		idx, err := PushIndex(context.Background(), store, images, demo.Version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fetchAll(t, store, idx)
+	}
+	first, second := pack(), pack()
+	if !bytes.Equal(first, second) {
+		t.Fatalf("two packs differ:\n%s\n%s", first, second)
+	}
+	var index ocispec.Index
+	if err := json.Unmarshal(first, &index); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range index.Manifests {
+		got = append(got, d.Annotations[labels.KeyPGMajor]+" "+d.Platform.Architecture)
+	}
+	if diff := cmp.Diff([]string{"17 amd64", "17 arm64", "18 amd64", "18 arm64"}, got); diff != "" {
+		t.Errorf("index entries (-want +got):\n%s", diff)
+	}
 }
 
 func TestPackIsReproducible(t *testing.T) {

@@ -12,20 +12,16 @@ package main
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
-	"strings"
 
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content/oci"
 	"oras.land/oras-go/v2/registry/remote"
 
 	"pgoci/extension"
+	"pgoci/internal/demo"
 	"pgoci/internal/testregistry"
-	"pgoci/labels"
 )
 
 func main() {
@@ -55,14 +51,16 @@ func run(ctx context.Context) error {
 	}
 	repo.PlainHTTP = true // loopback registry
 
-	trees, err := demoTrees(work)
-	if err != nil {
-		return err
-	}
 	var images []extension.Image
 	for _, major := range []int{17, 18} {
+		tree, err := demo.Tree(work, major)
+		if err != nil {
+			return err
+		}
 		for _, arch := range []string{"amd64", "arm64"} {
-			img, err := extension.Pack(ctx, repo, trees[major], demoBuild(major, arch), extension.PackOptions{})
+			platform, meta := demo.Build(major, arch)
+			build := extension.Build{Platform: platform, Metadata: meta}
+			img, err := extension.Pack(ctx, repo, tree, build, extension.PackOptions{})
 			if err != nil {
 				return fmt.Errorf("pack for PostgreSQL %d %s: %w", major, arch, err)
 			}
@@ -91,50 +89,6 @@ func run(ctx context.Context) error {
 		filepath.Base(layoutDir), short(got.Digest.String()), got.Digest == idx.Digest)
 	fmt.Printf("requests     %d HTTP requests served by the registry\n", len(srv.Requests()))
 	return nil
-}
-
-func demoBuild(major int, arch string) extension.Build {
-	return extension.Build{
-		Platform: ocispec.Platform{OS: "linux", Architecture: arch},
-		Metadata: labels.Metadata{
-			Package: labels.Package{Name: "pgoci_demo", Version: "1.1.0"},
-			PG:      labels.PG{Major: major, VersionNum: major*10000 + 4},
-			Libc:    labels.Libc{Family: "glibc", Version: "2.36"},
-			Distro:  labels.Distro{ID: "debian", Version: "12"},
-		},
-	}
-}
-
-// demoTrees returns the demo DESTDIR tree (built for PostgreSQL 18) and a
-// copy laid out for PostgreSQL 17, standing in for a second build of the
-// same sources.
-func demoTrees(work string) (map[int]string, error) {
-	_, self, _, ok := runtime.Caller(0)
-	if !ok {
-		return nil, fmt.Errorf("cannot locate the demo tree")
-	}
-	demo := filepath.Join(filepath.Dir(self), "..", "..", "layout", "testdata", "demo")
-	if _, err := os.Stat(demo); err != nil {
-		return nil, fmt.Errorf("demo tree: %w (run from a checkout of the repository)", err)
-	}
-	pg17 := filepath.Join(work, "demo-pg17")
-	err := filepath.WalkDir(demo, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, _ := filepath.Rel(demo, path)
-		rel = strings.ReplaceAll(rel, "18", "17")
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		dst := filepath.Join(pg17, rel)
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return err
-		}
-		return os.WriteFile(dst, data, 0o644)
-	})
-	return map[int]string{17: pg17, 18: demo}, err
 }
 
 func short(d string) string { return d[:len("sha256:")+12] }
