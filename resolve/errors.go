@@ -22,6 +22,8 @@ var (
 	ErrReference = errors.New("resolve: invalid reference")
 	// ErrPlatform: a platform string does not parse.
 	ErrPlatform = errors.New("resolve: invalid platform")
+	// ErrPolicy: a policy name other than default, strict or permissive.
+	ErrPolicy = errors.New("resolve: invalid policy")
 	// ErrVersion: a package version does not parse.
 	ErrVersion = errors.New("resolve: invalid version")
 	// ErrConstraint: a version constraint does not parse.

@@ -45,6 +45,20 @@ func (p Policy) String() string {
 	return "policy(" + strconv.Itoa(int(p)) + ")"
 }
 
+// ParsePolicy parses a policy name as [Policy.String] writes it: "default"
+// (or ""), "strict" or "permissive". Errors wrap [ErrPolicy].
+func ParsePolicy(s string) (Policy, error) {
+	for _, p := range []Policy{Default, Strict, Permissive} {
+		if s == p.String() {
+			return p, nil
+		}
+	}
+	if s == "" {
+		return Default, nil
+	}
+	return Default, fmt.Errorf("%w: %q (want default, strict or permissive)", ErrPolicy, s)
+}
+
 // Property names a property the compatibility check compares.
 type Property string
 

@@ -2,6 +2,7 @@ package resolve
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -190,5 +191,19 @@ func TestCompareDotted(t *testing.T) {
 		if c != tc.c || ok != tc.ok {
 			t.Errorf("compareDotted(%q, %q) = %d, %v; want %d, %v", tc.a, tc.b, c, ok, tc.c, tc.ok)
 		}
+	}
+}
+
+func TestParsePolicy(t *testing.T) {
+	for _, p := range []Policy{Default, Strict, Permissive} {
+		if got, err := ParsePolicy(p.String()); err != nil || got != p {
+			t.Errorf("ParsePolicy(%q) = %v, %v; want %v", p.String(), got, err, p)
+		}
+	}
+	if got, err := ParsePolicy(""); err != nil || got != Default {
+		t.Errorf("ParsePolicy(\"\") = %v, %v; want default", got, err)
+	}
+	if _, err := ParsePolicy("lenient"); !errors.Is(err, ErrPolicy) || !strings.Contains(err.Error(), "lenient") {
+		t.Errorf("ParsePolicy(lenient) error = %v, want ErrPolicy naming the value", err)
 	}
 }
