@@ -2,6 +2,7 @@ package extension
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"io"
 
 	"slices"
+	"strconv"
 	"strings"
 
 	digest "github.com/opencontainers/go-digest"
@@ -72,36 +74,37 @@ func pushImage(ctx context.Context, dst content.Pusher, layers []ocispec.Descrip
 	return Image{Manifest: manifestDesc, Config: configDesc, Layers: layers, DiffIDs: diffIDs, Metadata: meta}, nil
 }
 
-// pushIndex writes an image index listing images in a stable order (PG
+// pushIndex writes an image index listing manifests in a stable order (PG
 // major, then platform, then digest), so that the same set of images always
 // gives the same index digest whatever order they were packed in.
-func pushIndex(ctx context.Context, dst content.Pusher, images []Image, annotations map[string]string) (ocispec.Descriptor, error) {
-	sorted := slices.Clone(images)
-	slices.SortFunc(sorted, compareImages)
-	manifests := make([]ocispec.Descriptor, 0, len(sorted))
-	for i, img := range sorted {
-		if i > 0 && img.Manifest.Digest == sorted[i-1].Manifest.Digest {
-			continue
-		}
-		manifests = append(manifests, img.Manifest)
-	}
+func pushIndex(ctx context.Context, dst content.Pusher, manifests []ocispec.Descriptor, annotations map[string]string) (ocispec.Descriptor, error) {
+	sorted := slices.Clone(manifests)
+	slices.SortFunc(sorted, compareEntries)
+	sorted = slices.CompactFunc(sorted, func(a, b ocispec.Descriptor) bool { return a.Digest == b.Digest })
 	index := ocispec.Index{
 		Versioned:   specs.Versioned{SchemaVersion: 2},
 		MediaType:   ocispec.MediaTypeImageIndex,
-		Manifests:   manifests,
+		Manifests:   sorted,
 		Annotations: annotations,
 	}
 	return pushJSON(ctx, dst, ocispec.MediaTypeImageIndex, index)
 }
 
-func compareImages(a, b Image) int {
-	if c := a.Metadata.PG.Major - b.Metadata.PG.Major; c != 0 {
+func compareEntries(a, b ocispec.Descriptor) int {
+	if c := cmp.Compare(pgMajorOf(a), pgMajorOf(b)); c != 0 {
 		return c
 	}
-	if c := strings.Compare(platformKey(a.Manifest.Platform), platformKey(b.Manifest.Platform)); c != 0 {
+	if c := strings.Compare(platformKey(a.Platform), platformKey(b.Platform)); c != 0 {
 		return c
 	}
-	return strings.Compare(string(a.Manifest.Digest), string(b.Manifest.Digest))
+	return strings.Compare(string(a.Digest), string(b.Digest))
+}
+
+// pgMajorOf reads the PostgreSQL major of an index entry (0 if absent), so
+// that 9 would sort before 10.
+func pgMajorOf(d ocispec.Descriptor) int {
+	n, _ := strconv.Atoi(d.Annotations[labels.KeyPGMajor])
+	return n
 }
 
 func platformKey(p *ocispec.Platform) string {
