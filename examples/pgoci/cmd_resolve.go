@@ -44,6 +44,9 @@ func runResolve(ctx context.Context, e *env, args []string) error {
 	if err := wantArgs(pos, "REF"); err != nil {
 		return err
 	}
+	if _, err := resolve.ParseReference(pos[0]); err != nil {
+		return usagef("%v", err)
+	}
 	target, policy, err := tf.target(ctx)
 	if err != nil {
 		return err
