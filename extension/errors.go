@@ -16,3 +16,34 @@ var (
 	// or SOURCE_DATE_EPOCH is missing or malformed.
 	ErrInvalidBuild = errors.New("extension: invalid build description")
 )
+
+// Errors returned by installing, uninstalling, listing and verifying.
+var (
+	// ErrLocation: the options name neither an install root nor a
+	// pg_config, or a root for a server older than PostgreSQL 18.
+	ErrLocation = errors.New("extension: no usable install location")
+	// ErrConflict: a package would overwrite a file it does not own; the
+	// error is a *[ConflictError].
+	ErrConflict = errors.New("extension: file conflict")
+	// ErrDependencyCycle: packages require each other; the error is a
+	// *[DependencyError] whose chain shows the cycle.
+	ErrDependencyCycle = errors.New("extension: dependency cycle")
+	// ErrMissingDependency: a required extension is not installed and
+	// could not be resolved; the error is a *[DependencyError].
+	ErrMissingDependency = errors.New("extension: missing dependency")
+	// ErrInUse: an uninstall was refused because other installed packages
+	// require the package; the error is an *[InUseError].
+	ErrInUse = errors.New("extension: package in use")
+	// ErrNotInstalled: no package of that name is installed.
+	ErrNotInstalled = errors.New("extension: package not installed")
+	// ErrPinned: the digest the lock file pins for a reference no longer
+	// fits the target (or can no longer be fetched).
+	ErrPinned = errors.New("extension: pinned digest unusable")
+	// ErrNotInstallable: the image holds something the install mode
+	// cannot place (system libraries or programs in PostgreSQL 17 mode,
+	// no package name, files outside the image root layout).
+	ErrNotInstallable = errors.New("extension: image cannot be installed")
+	// ErrState: a state file under the state directory is unreadable or
+	// corrupt.
+	ErrState = errors.New("extension: corrupt install state")
+)
