@@ -3,9 +3,18 @@ package extension
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"pgoci/labels"
 	"pgoci/layout"
 	"pgoci/resolve"
+	"pgoci/unpack"
 )
 
 // InstallOptions tunes [Install]. Exactly one install location is needed:
@@ -103,21 +112,382 @@ type Result struct {
 
 // Install installs the extension package that ref names
 // ("host[:port]/repo[:tag][@digest]" or "oci:DIR[:tag|@digest]") for the
-// server described by target. See the package documentation, "Installing".
+// server described by target, after the packages providing the extensions
+// it requires. See the package documentation, "Installing", for the
+// layout of a root, the PostgreSQL 17 mode, the blob cache, the lock file
+// and the guarantees under concurrency and crashes.
+//
+// An image that fits no target is a *[resolve.IncompatibleError]
+// (errors.As), unchanged. On error, packages already installed by this
+// call (dependencies) stay installed and are listed in the Result; the
+// package that failed left nothing behind.
 func Install(ctx context.Context, ref string, target resolve.Target, opts InstallOptions) (Result, error) {
-	return Result{}, errors.New("extension: Install: not implemented")
+	loc, err := openLocation(ctx, opts.Root, opts.PGConfig, opts.StateDir, opts.ServerShareDir)
+	if err != nil {
+		return Result{}, err
+	}
+	if !loc.pg17() && target.PG.Major != 0 && target.PG.Major < 18 {
+		return Result{}, fmt.Errorf("%w: an install root needs PostgreSQL 18 or newer (extension_control_path), the target is %d: use PGConfig", ErrLocation, target.PG.Major)
+	}
+	i, err := newInstaller(loc, target, opts)
+	if err != nil {
+		return Result{}, err
+	}
+	defer i.close()
+	err = i.install(ctx, ref, opts.Version, nil, false)
+	if lerr := i.saveLock(ctx); err == nil {
+		err = lerr
+	}
+	res := Result{Packages: i.done}
+	if !loc.pg17() {
+		res.Settings, _ = layout.PathSettings([]string{loc.root})
+	}
+	return res, err
 }
 
-// DefaultDependencyRef is the default [InstallOptions.DependencyRef]: the
-// required extension ext is looked for in the repository next to the one
-// of the package requiring it, with the last path element replaced by ext
-// and no tag (so the highest version is installed):
-//
-//	ghcr.io/acme/earthdistance:1.2   requires cube -> ghcr.io/acme/cube
-//	oci:/mirror/earthdistance:1.2    requires cube -> oci:/mirror/cube
-//
-// An OCI layout is taken as one repository, so dependencies come from
-// sibling layout directories named after the extension.
-func DefaultDependencyRef(ext string, from resolve.Reference) (string, error) {
-	return "", errors.New("extension: DefaultDependencyRef: not implemented")
+// installer carries one Install call, dependencies included.
+type installer struct {
+	loc    location
+	target resolve.Target
+	opts   InstallOptions
+	cache  *blobCache
+	lock   lockFileData
+	// pins are the lock file entries to write at the end.
+	pins map[string]lockEntry
+	ws   *workspace
+	done []PackageResult
+	// stack holds the packages whose dependencies are being installed,
+	// outermost first, for cycle detection.
+	stack []frame
+}
+
+type frame struct {
+	label string // package name, or the extension required
+	exts  []string
+}
+
+func newInstaller(loc location, target resolve.Target, opts InstallOptions) (*installer, error) {
+	if err := loc.prepare(); err != nil {
+		return nil, err
+	}
+	if !loc.pg17() {
+		for _, d := range []string{layout.DirExtension, layout.DirLib, "packages"} {
+			if err := os.MkdirAll(filepath.Join(loc.root, d), 0o755); err != nil {
+				return nil, fmt.Errorf("extension: install root: %w", err)
+			}
+		}
+	}
+	loc.cleanTmp()
+	i := &installer{loc: loc, target: target, opts: opts, pins: map[string]lockEntry{}}
+	if opts.CacheDir != "-" {
+		dir := opts.CacheDir
+		if dir == "" {
+			var err error
+			if dir, err = defaultCacheDir(); err != nil {
+				return nil, err
+			}
+		}
+		c, err := openCache(dir)
+		if err != nil {
+			return nil, err
+		}
+		i.cache = c
+	}
+	if p := i.lockPath(); p != "" {
+		lf, err := readLockFile(p)
+		if err != nil {
+			return nil, err
+		}
+		i.lock = lf
+	}
+	return i, nil
+}
+
+func (i *installer) close() {
+	if i.ws != nil {
+		i.ws.close()
+	}
+}
+
+// lockPath is the lock file, "" when disabled.
+func (i *installer) lockPath() string {
+	switch i.opts.LockFile {
+	case "-":
+		return ""
+	case "":
+		return filepath.Join(i.loc.state, "lock.json")
+	}
+	return i.opts.LockFile
+}
+
+func (i *installer) emit(e Event) {
+	if i.opts.Events != nil {
+		i.opts.Events(e)
+	}
+}
+
+// install installs ref (with the version constraint version) and its
+// dependencies. chain is the requirement chain that led to it.
+func (i *installer) install(ctx context.Context, ref, version string, chain []string, dep bool) error {
+	res, src, err := i.resolve(ctx, ref, version)
+	if err != nil {
+		return err
+	}
+	name, err := packageName(res.Metadata)
+	if err != nil {
+		return fmt.Errorf("%w (%s)", err, res.Reference)
+	}
+	i.emit(Event{Kind: EventResolve, Package: name, Version: res.Metadata.Package.Version, Reference: ref, Digest: res.Manifest.Digest})
+	if !i.opts.NoDeps {
+		label := name
+		if len(chain) > 0 {
+			label = chain[len(chain)-1]
+		} else {
+			chain = []string{name}
+		}
+		i.stack = append(i.stack, frame{label: label, exts: extensionNames(res.Metadata)})
+		err := i.installDeps(ctx, ref, res.Metadata, chain)
+		i.stack = i.stack[:len(i.stack)-1]
+		if err != nil {
+			return err
+		}
+	}
+	return i.installResolved(ctx, ref, version, name, res, src, dep)
+}
+
+// resolve resolves ref for the target through the blob cache, or the
+// digest the lock file pins for it.
+func (i *installer) resolve(ctx context.Context, ref, version string) (resolve.Resolved, resolve.Source, error) {
+	target, pinnedVersion := ref, version
+	pin, entry, pinned := i.lock.pinned(ref, version)
+	if pinned && !i.opts.UpdateLock {
+		target, pinnedVersion = pin, ""
+	}
+	src, r, err := resolve.Open(ctx, target, i.opts.Remote)
+	if err != nil {
+		return resolve.Resolved{}, nil, err
+	}
+	if i.cache != nil && !installIsLayout(target) {
+		src = &cachedSource{src: src, cache: i.cache}
+	}
+	res, err := resolve.Resolve(ctx, src, r, i.target, resolve.Options{Policy: i.opts.Policy, Version: pinnedVersion, Remote: i.opts.Remote})
+	if err != nil && pinned && !i.opts.UpdateLock {
+		return res, nil, fmt.Errorf("%w: %s is pinned to %s by the lock file %s (install with UpdateLock to re-resolve): %w",
+			ErrPinned, ref, entry.Digest, i.lockPath(), err)
+	}
+	return res, src, err
+}
+
+// packageName is the package's name from its labels, else the name of
+// its only extension.
+func packageName(m labels.Metadata) (string, error) {
+	name := m.Package.Name
+	if name == "" && len(m.Extensions) == 1 {
+		name = m.Extensions[0].Name
+	}
+	if name == "" {
+		return "", fmt.Errorf("%w: the image names no package (org.pgoci.package.name) and not exactly one extension", ErrNotInstallable)
+	}
+	return name, checkName(name)
+}
+
+func extensionNames(m labels.Metadata) []string {
+	names := make([]string, len(m.Extensions))
+	for k, e := range m.Extensions {
+		names[k] = e.Name
+	}
+	return names
+}
+
+// installResolved fetches, unpacks and commits one resolved package.
+func (i *installer) installResolved(ctx context.Context, ref, version, name string, res resolve.Resolved, src resolve.Source, dep bool) error {
+	if rec, err := i.loc.readRecord(name); err == nil && rec.Manifest == res.Manifest.Digest && !rec.Pending && (dep || !rec.Dependency) {
+		i.skip(ref, version, rec, res)
+		return nil
+	}
+	if err := i.workspace(ctx); err != nil {
+		return err
+	}
+	st, err := i.stage(ctx, ref, name, res, src)
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(st.dir)
+	st.rec.Dependency = dep
+	lk, err := lockFile(ctx, i.loc.lockPath())
+	if err != nil {
+		return err
+	}
+	defer lk.unlock()
+	prev, err := i.loc.readRecord(name)
+	hasPrev := err == nil
+	if err != nil && !errors.Is(err, ErrNotInstalled) {
+		return err
+	}
+	if hasPrev && prev.Manifest == st.rec.Manifest && !prev.Pending {
+		if !dep && prev.Dependency {
+			prev.Dependency = false
+			if err := i.loc.writeRecord(prev, i.opts.Durable); err != nil {
+				return err
+			}
+		}
+		i.skip(ref, version, prev, res)
+		return nil
+	}
+	if hasPrev {
+		st.rec.Dependency = dep && prev.Dependency
+	}
+	i.emit(Event{Kind: EventCommit, Package: name, Version: st.rec.Version, Reference: ref, Digest: st.rec.Manifest})
+	var prevp *Installed
+	if hasPrev {
+		prevp = &prev
+	}
+	var rec Installed
+	if i.loc.pg17() {
+		rec, err = i.commit17(st, prevp)
+	} else {
+		rec, err = i.commit18(st, prevp)
+	}
+	if err != nil {
+		return err
+	}
+	action, previous := ActionInstalled, ""
+	if hasPrev {
+		action, previous = ActionUpgraded, prev.Version
+	}
+	i.pin(ref, version, rec)
+	i.done = append(i.done, PackageResult{Installed: rec, Action: action, Previous: previous})
+	i.emit(Event{Kind: EventDone, Package: name, Version: rec.Version, Reference: ref, Digest: rec.Manifest, Files: int64(len(rec.Files))})
+	return nil
+}
+
+func (i *installer) skip(ref, version string, rec Installed, res resolve.Resolved) {
+	i.pin(ref, version, rec)
+	i.done = append(i.done, PackageResult{Installed: rec, Action: ActionUnchanged})
+	i.emit(Event{Kind: EventSkip, Package: rec.Name, Version: rec.Version, Reference: ref, Digest: res.Manifest.Digest})
+}
+
+func (i *installer) pin(ref, version string, rec Installed) {
+	i.pins[rec.Name] = lockEntry{Reference: ref, Version: version, Digest: rec.Manifest, Index: rec.Index}
+}
+
+// saveLock writes the pins of this call into the lock file, under the
+// root's lock.
+func (i *installer) saveLock(ctx context.Context) error {
+	p := i.lockPath()
+	if p == "" || len(i.pins) == 0 {
+		return nil
+	}
+	lk, err := lockFile(context.WithoutCancel(ctx), i.loc.lockPath())
+	if err != nil {
+		return err
+	}
+	defer lk.unlock()
+	return updateLockFile(p, i.pins, i.opts.Durable)
+}
+
+func (i *installer) workspace(ctx context.Context) error {
+	if i.ws != nil {
+		return nil
+	}
+	ws, err := i.loc.newWorkspace(ctx)
+	if err != nil {
+		return err
+	}
+	i.ws = ws
+	return nil
+}
+
+// staged is a package unpacked and verified in the workspace, with its
+// record filled but for the location-specific fields.
+type staged struct {
+	dir string
+	rec Installed
+}
+
+// stage fetches the layers through the cache and unpacks them into the
+// workspace, verified, then hashes the files for the record.
+func (i *installer) stage(ctx context.Context, ref, name string, res resolve.Resolved, src resolve.Source) (*staged, error) {
+	layers := res.ManifestBody.Layers
+	var total int64
+	for _, l := range layers {
+		if !unpack.MediaTypeSupported(l.MediaType) {
+			return nil, fmt.Errorf("%w: %s: layer %s has media type %q", ErrNotInstallable, res.Reference, l.Digest, l.MediaType)
+		}
+		total += l.Size
+	}
+	dir := i.ws.path(name + "-" + res.Manifest.Digest.Encoded()[:16])
+	s, err := unpack.Stage(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Discard()
+	var base, files int64
+	for _, l := range layers {
+		st, err := i.layer(ctx, s, src, l, name, ref, res, base, total)
+		if err != nil {
+			return nil, fmt.Errorf("extension: install %s: layer %s: %w", name, l.Digest, err)
+		}
+		base += l.Size
+		files += st.Files
+	}
+	if err := s.Commit(i.opts.Durable); err != nil {
+		return nil, err
+	}
+	i.emit(Event{Kind: EventUnpack, Package: name, Version: res.Metadata.Package.Version, Reference: ref, Digest: res.Manifest.Digest, Files: files})
+	fl, err := hashTree(ctx, dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	if err := i.checkContent(fl); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("%w (%s)", err, res.Reference)
+	}
+	return &staged{dir: dir, rec: newRecord(ref, name, res, fl)}, nil
+}
+
+func (i *installer) layer(ctx context.Context, s *unpack.Staging, src resolve.Source, l ocispec.Descriptor, name, ref string, res resolve.Resolved, base, total int64) (unpack.Stats, error) {
+	rc, err := src.Fetch(ctx, l)
+	if err != nil {
+		return unpack.Stats{}, err
+	}
+	defer rc.Close()
+	progress := func(done, _ int64) {
+		i.emit(Event{Kind: EventFetch, Package: name, Version: res.Metadata.Package.Version, Reference: ref, Digest: res.Manifest.Digest, Bytes: base + done, Total: total})
+	}
+	return unpack.Layer(ctx, s.Root(), rc, l, unpack.Options{Durable: i.opts.Durable, Progress: progress})
+}
+
+// checkContent refuses what the install mode cannot place.
+func (i *installer) checkContent(files []InstalledFile) error {
+	if !i.loc.pg17() {
+		return nil
+	}
+	var bad []string
+	for _, f := range files {
+		if strings.HasPrefix(f.Path, layout.DirSystem+"/") || strings.HasPrefix(f.Path, layout.DirBin+"/") {
+			bad = append(bad, f.Path)
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%w: PostgreSQL 17 mode installs share/extension and lib only; the image also holds %s (OS libraries or programs need an install root and LD_LIBRARY_PATH or PATH)",
+			ErrNotInstallable, strings.Join(bad, ", "))
+	}
+	return nil
+}
+
+func newRecord(ref, name string, res resolve.Resolved, files []InstalledFile) Installed {
+	m := res.Metadata
+	rec := Installed{
+		Name: name, Version: m.Package.Version, Reference: ref, Resolved: res.Reference,
+		Manifest: res.Manifest.Digest, Platform: resolve.PlatformString(res.Platform),
+		PGMajor: m.PG.Major, Extensions: m.Extensions, Preload: m.Preload,
+		Restart: len(m.Preload) > 0 || (m.Restart != nil && *m.Restart), Files: files,
+		InstalledAt: time.Now().UTC().Truncate(time.Second),
+	}
+	if res.Index.Digest != "" {
+		rec.Index = res.Index.Digest
+	}
+	return rec
 }

@@ -2,19 +2,37 @@ package extension
 
 import (
 	"context"
-	"errors"
 )
 
 // ListOptions names an install location for [List] and [Verify], as in
 // [InstallOptions]: Root, or PGConfig with an optional StateDir.
 type ListOptions struct {
-	Root     string
+	// Root is the install root (PostgreSQL 18 mode).
+	Root string
+	// PGConfig is the server's pg_config (PostgreSQL 17 mode, without
+	// Root).
 	PGConfig string
+	// StateDir is the state directory of PostgreSQL 17 mode. Default:
+	// <sharedir>/.pgoci.
 	StateDir string
 }
 
-// List returns the records of the installed packages, sorted by name.
-// An install location with no state yet has no package.
+// List returns the records of the installed packages, sorted by name:
+// name, version, digests, extensions, preload and restart needs, files.
+// A location with no state yet has no package. List takes no lock: records
+// are replaced atomically, so it sees each one before or after an install.
 func List(ctx context.Context, opts ListOptions) ([]Installed, error) {
-	return nil, errors.New("extension: List: not implemented")
+	loc, err := openLocation(ctx, opts.Root, opts.PGConfig, opts.StateDir, "")
+	if err != nil {
+		return nil, err
+	}
+	recs, err := loc.readRecords()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Installed, 0, len(recs))
+	for _, name := range keysSorted(recs) {
+		out = append(out, recs[name])
+	}
+	return out, nil
 }

@@ -54,6 +54,9 @@ type Installed struct {
 	// mode), relative to the root: "share/extension/x.control",
 	// "lib/x.so".
 	View []string `json:"view,omitempty"`
+	// Dirs are the directories the package created in the server's
+	// directories (PostgreSQL 17 mode), removed by Uninstall when empty.
+	Dirs []string `json:"dirs,omitempty"`
 	// Pending is set while the package is being committed; a record left
 	// pending by a crash lists every file the interrupted commit may have
 	// written, so that the next install or uninstall can finish the job.

@@ -3,6 +3,10 @@ package extension
 import (
 	"context"
 	"errors"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
 
 	"github.com/opencontainers/go-digest"
 )
@@ -12,21 +16,107 @@ type Drift struct {
 	// Package is the package owning the file.
 	Package string
 	// Path is the file: relative to the root in PostgreSQL 18 mode
-	// ("packages/cube/…/lib/cube.so", "share/extension/cube.control"),
+	// ("packages/cube/<hex>/lib/cube.so", "share/extension/cube.control"),
 	// absolute in PostgreSQL 17 mode.
 	Path string
-	// Problem says what differs: "missing", "modified", "not a
-	// regular file", "link changed", "pending" (a commit was interrupted).
+	// Problem says what differs: [DriftMissing], [DriftModified],
+	// [DriftType], [DriftLink] or [DriftPending].
 	Problem string
-	// Want and Got are the recorded and found digest of a modified file
-	// (for a link: its targets, in Link fields).
-	Want, Got         digest.Digest
+	// Want and Got are the recorded and found digests of a modified file.
+	Want, Got digest.Digest
+	// WantLink and GotLink are the recorded and found targets of a link.
 	WantLink, GotLink string
 }
 
-// Verify re-hashes every installed file against the install records and
-// checks the merged-view links, and returns the differences, sorted by
-// package and path. No drift is a nil slice.
+// Problems a [Drift] reports.
+const (
+	DriftMissing  = "missing"
+	DriftModified = "modified"
+	DriftType     = "wrong type"
+	DriftLink     = "link changed"
+	DriftPending  = "pending" // a commit was interrupted: install again
+)
+
+// Verify re-hashes every installed file against the install records and,
+// in PostgreSQL 18 mode, checks each package's current link and merged-view
+// links. It returns the differences in record order (packages by name);
+// none is a nil slice. It takes no lock, so run it when no install is
+// committing.
 func Verify(ctx context.Context, opts ListOptions) ([]Drift, error) {
-	return nil, errors.New("extension: Verify: not implemented")
+	recs, err := List(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := openLocation(ctx, opts.Root, opts.PGConfig, opts.StateDir, "")
+	if err != nil {
+		return nil, err
+	}
+	var drift []Drift
+	for _, rec := range recs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if rec.Pending {
+			drift = append(drift, Drift{Package: rec.Name, Path: loc.recordPath(rec.Name), Problem: DriftPending})
+		}
+		base := ""
+		if !loc.pg17() {
+			base = rec.Dir
+			drift = appendLink(drift, loc.root, rec.Name, path.Join(packageDir(rec.Name), "current"), path.Base(rec.Dir))
+			for _, p := range rec.View {
+				drift = appendLink(drift, loc.root, rec.Name, p, viewTarget(rec.Name, p))
+			}
+		}
+		for _, f := range rec.Files {
+			p := f.Path
+			if !loc.pg17() {
+				p = path.Join(base, f.Path)
+			}
+			drift = append(drift, checkFile(loc.root, rec.Name, p, f)...)
+		}
+	}
+	return drift, nil
+}
+
+// checkFile compares one recorded file (p relative to root, or absolute
+// when root is "").
+func checkFile(root, pkg, p string, f InstalledFile) []Drift {
+	abs := p
+	if root != "" {
+		abs = filepath.Join(root, filepath.FromSlash(p))
+	}
+	if f.Link != "" {
+		return appendLink(nil, root, pkg, p, f.Link)
+	}
+	fi, err := os.Lstat(abs)
+	if errors.Is(err, fs.ErrNotExist) {
+		return []Drift{{Package: pkg, Path: p, Problem: DriftMissing, Want: f.Digest}}
+	}
+	if err != nil || !fi.Mode().IsRegular() {
+		return []Drift{{Package: pkg, Path: p, Problem: DriftType, Want: f.Digest}}
+	}
+	size, sum, err := hashFile(abs)
+	if err != nil || size != f.Size || sum != f.Digest {
+		return []Drift{{Package: pkg, Path: p, Problem: DriftModified, Want: f.Digest, Got: sum}}
+	}
+	return nil
+}
+
+// appendLink checks that p (relative to root, or absolute when root is
+// "") is a symlink to want.
+func appendLink(drift []Drift, root, pkg, p, want string) []Drift {
+	abs := p
+	if root != "" {
+		abs = filepath.Join(root, filepath.FromSlash(p))
+	}
+	got, err := os.Readlink(abs)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return append(drift, Drift{Package: pkg, Path: p, Problem: DriftMissing, WantLink: want})
+	case err != nil:
+		return append(drift, Drift{Package: pkg, Path: p, Problem: DriftType, WantLink: want})
+	case got != want:
+		return append(drift, Drift{Package: pkg, Path: p, Problem: DriftLink, WantLink: want, GotLink: got})
+	}
+	return drift
 }

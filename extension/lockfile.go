@@ -1,0 +1,101 @@
+package extension
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/opencontainers/go-digest"
+
+	"pgoci/resolve"
+)
+
+// lockFileData is the lock file: for each package name, the reference it
+// was installed from and the digests it resolved to.
+//
+//	{"packages": {"cube": {"reference": "ghcr.io/acme/cube:1.5",
+//	  "digest": "sha256:<manifest>", "index": "sha256:<index>"}}}
+type lockFileData struct {
+	Packages map[string]lockEntry `json:"packages"`
+}
+
+// lockEntry pins one package. Digest is the manifest installed; Index,
+// when the reference named an index, is the index it came from. A pin
+// resolves through Index when set, so one lock file serves servers of
+// several platforms, else through Digest.
+type lockEntry struct {
+	Reference string        `json:"reference"`
+	Version   string        `json:"version,omitempty"`
+	Digest    digest.Digest `json:"digest"`
+	Index     digest.Digest `json:"index,omitempty"`
+}
+
+// readLockFile reads a lock file; a missing one is empty.
+func readLockFile(path string) (lockFileData, error) {
+	lf := lockFileData{Packages: map[string]lockEntry{}}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return lf, nil
+	}
+	if err != nil {
+		return lf, fmt.Errorf("%w: lock file: %w", ErrState, err)
+	}
+	if err := json.Unmarshal(b, &lf); err != nil {
+		return lf, fmt.Errorf("%w: lock file %s: %w", ErrState, path, err)
+	}
+	if lf.Packages == nil {
+		lf.Packages = map[string]lockEntry{}
+	}
+	return lf, nil
+}
+
+// pinned returns the reference to resolve instead of ref when the lock
+// file pins it (same reference and version constraint): ref with the
+// pinned digest.
+func (lf lockFileData) pinned(ref, version string) (string, lockEntry, bool) {
+	for _, name := range keysSorted(lf.Packages) {
+		e := lf.Packages[name]
+		if e.Reference != ref || e.Version != version {
+			continue
+		}
+		r, err := resolve.ParseReference(ref)
+		if err != nil {
+			return "", lockEntry{}, false
+		}
+		r.Digest = e.Digest
+		if e.Index != "" {
+			r.Digest = e.Index
+		}
+		if r.Digest.Validate() != nil {
+			return "", lockEntry{}, false
+		}
+		return r.String(), e, true
+	}
+	return "", lockEntry{}, false
+}
+
+// updateLockFile merges entries into the lock file at path. The caller
+// holds the root's lock, so concurrent installs do not lose entries.
+func updateLockFile(path string, entries map[string]lockEntry, durable bool) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	lf, err := readLockFile(path)
+	if err != nil {
+		return err
+	}
+	for name, e := range entries {
+		lf.Packages[name] = e
+	}
+	b, err := json.MarshalIndent(lf, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return stateWriteFile(path, append(b, '\n'), durable)
+}

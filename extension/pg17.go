@@ -1,0 +1,252 @@
+package extension
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"pgoci/layout"
+)
+
+// dest17 maps a path of the image root layout to where PostgreSQL 17 mode
+// installs it: share/extension/* into <sharedir>/extension, lib/** into
+// <pkglibdir> (lib/bitcode into <pkglibdir>/bitcode), licenses/** into
+// <state>/licenses/<name>/. Other paths are not installed ("" ).
+func (l location) dest17(name, p string) string {
+	switch {
+	case strings.HasPrefix(p, layout.DirExtension+"/"):
+		return filepath.Join(l.shareDir, "extension", filepath.FromSlash(strings.TrimPrefix(p, layout.DirExtension+"/")))
+	case strings.HasPrefix(p, layout.DirLib+"/"):
+		return filepath.Join(l.pkgLibDir, filepath.FromSlash(strings.TrimPrefix(p, layout.DirLib+"/")))
+	case strings.HasPrefix(p, layout.DirLicenses+"/"):
+		return filepath.Join(l.state, "licenses", name, filepath.FromSlash(strings.TrimPrefix(p, layout.DirLicenses+"/")))
+	}
+	return ""
+}
+
+// placement is one file to copy from staging to the server's directories.
+type placement struct {
+	src  string // in staging
+	file InstalledFile
+}
+
+func isControl(p string) bool { return strings.HasSuffix(p, ".control") }
+
+// commit17 installs a staged package into the server's directories
+// (PostgreSQL 17 mode), under the state lock: every destination is checked
+// for conflicts first (a file another package or the server owns is never
+// overwritten); a pending record listing old and new files is written;
+// modules and scripts are copied in (temporary name, then rename), control
+// files last so CREATE EXTENSION sees the extension only when it is
+// complete; files of the previous version the new one lacks are removed,
+// control files first; the record is written.
+func (i *installer) commit17(st *staged, prev *Installed) (Installed, error) {
+	rec := st.rec
+	recs, err := i.loc.readRecords()
+	if err != nil {
+		return Installed{}, err
+	}
+	var places []placement
+	for _, f := range rec.Files {
+		dst := i.loc.dest17(rec.Name, f.Path)
+		if dst == "" {
+			continue
+		}
+		src := filepath.Join(st.dir, filepath.FromSlash(f.Path))
+		f.Path = dst
+		places = append(places, placement{src: src, file: f})
+	}
+	if err := checkConflicts17(rec.Name, places, prev, recs); err != nil {
+		return Installed{}, err
+	}
+	rec.Files = nil
+	for _, p := range places {
+		rec.Files = append(rec.Files, p.file)
+	}
+	rec.Dirs = i.dirsToCreate(places)
+	if prev != nil {
+		rec.Dirs = union(rec.Dirs, prev.Dirs)
+	}
+	pending := rec
+	pending.Pending = true
+	if prev != nil {
+		pending.Files = unionFiles(prev.Files, rec.Files)
+	}
+	if err := i.loc.writeRecord(pending, i.opts.Durable); err != nil {
+		return Installed{}, err
+	}
+	// Modules and scripts first, control files last.
+	slices.SortStableFunc(places, func(a, b placement) int {
+		return boolInt(isControl(a.file.Path)) - boolInt(isControl(b.file.Path))
+	})
+	for _, p := range places {
+		if err := placeFile(p, i.opts.Durable); err != nil {
+			return Installed{}, err
+		}
+	}
+	if prev != nil {
+		removeFiles17(stalePaths(prev.Files, rec.Files))
+		rec.Dirs = pruneDirs17(rec.Dirs)
+	}
+	rec.InstalledAt = time.Now().UTC().Truncate(time.Second)
+	if err := i.loc.writeRecord(rec, i.opts.Durable); err != nil {
+		return Installed{}, err
+	}
+	return rec, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// checkConflicts17 refuses a destination that exists and is not a file
+// this package installed before (per its record).
+func checkConflicts17(name string, places []placement, prev *Installed, recs map[string]Installed) error {
+	owner := map[string]string{}
+	for n, r := range recs {
+		if n == name {
+			continue
+		}
+		for _, f := range r.Files {
+			owner[f.Path] = n
+		}
+	}
+	for _, p := range places {
+		if o, ok := owner[p.file.Path]; ok {
+			return &ConflictError{Path: p.file.Path, Package: name, Owner: o}
+		}
+		if prev != nil && slices.ContainsFunc(prev.Files, func(f InstalledFile) bool { return f.Path == p.file.Path }) {
+			continue
+		}
+		if _, err := os.Lstat(p.file.Path); !errors.Is(err, fs.ErrNotExist) {
+			return &ConflictError{Path: p.file.Path, Package: name}
+		}
+	}
+	return nil
+}
+
+// dirsToCreate lists the directories missing for the placements,
+// parents first, so uninstall can remove them again.
+func (i *installer) dirsToCreate(places []placement) []string {
+	var dirs []string
+	for _, p := range places {
+		for d := filepath.Dir(p.file.Path); ; d = filepath.Dir(d) {
+			if _, err := os.Lstat(d); err == nil || d == filepath.Dir(d) {
+				break
+			}
+			if !slices.Contains(dirs, d) {
+				dirs = append(dirs, d)
+			}
+		}
+	}
+	slices.Sort(dirs) // parents sort before their children
+	return dirs
+}
+
+// placeFile copies one file or link into place: written under a
+// temporary name in the destination directory, then renamed.
+func placeFile(p placement, durable bool) error {
+	dst := p.file.Path
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return fmt.Errorf("extension: install %s: %w", dst, err)
+	}
+	tmp := filepath.Join(filepath.Dir(dst), "."+filepath.Base(dst)+".pgoci-"+cacheRandom())
+	var err error
+	if p.file.Link != "" {
+		err = os.Symlink(p.file.Link, tmp)
+	} else {
+		err = copyFile(p.src, tmp, durable)
+	}
+	if err == nil {
+		err = os.Rename(tmp, dst)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("extension: install %s: %w", dst, err)
+	}
+	if durable {
+		return stateSyncDir(filepath.Dir(dst))
+	}
+	return nil
+}
+
+func copyFile(src, dst string, durable bool) error {
+	in, err := os.OpenFile(src, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	fi, err := in.Stat()
+	if err != nil {
+		return err
+	}
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fi.Mode().Perm())
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(out, in)
+	if err == nil {
+		err = out.Chmod(fi.Mode().Perm())
+	}
+	if err == nil && durable {
+		err = out.Sync()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func unionFiles(a, b []InstalledFile) []InstalledFile {
+	out := slices.Clone(b)
+	for _, f := range a {
+		if !slices.ContainsFunc(out, func(g InstalledFile) bool { return g.Path == f.Path }) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// stalePaths are the paths of old that are not in cur.
+func stalePaths(old, cur []InstalledFile) []string {
+	var out []string
+	for _, f := range old {
+		if !slices.ContainsFunc(cur, func(g InstalledFile) bool { return g.Path == f.Path }) {
+			out = append(out, f.Path)
+		}
+	}
+	return out
+}
+
+// removeFiles17 removes installed files, control files first so the server
+// stops offering the extension before its scripts and modules go.
+func removeFiles17(paths []string) {
+	slices.SortStableFunc(paths, func(a, b string) int { return boolInt(isControl(b)) - boolInt(isControl(a)) })
+	for _, p := range paths {
+		os.Remove(p)
+	}
+}
+
+// pruneDirs17 removes the recorded directories that are empty, children
+// first, and returns those that remain.
+func pruneDirs17(dirs []string) []string {
+	var kept []string
+	for k := len(dirs) - 1; k >= 0; k-- {
+		if err := os.Remove(dirs[k]); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			kept = append(kept, dirs[k])
+		}
+	}
+	slices.Sort(kept)
+	return kept
+}
+

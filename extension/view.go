@@ -1,0 +1,250 @@
+package extension
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"pgoci/layout"
+)
+
+// viewDirs are the image root directories merged into the root's view.
+// licenses/ stays in the package directory.
+var viewDirs = []string{layout.DirExtension, layout.DirLib, layout.DirSystem, layout.DirBin}
+
+// viewPaths lists the files of a package that the merged view links.
+func viewPaths(files []InstalledFile) []string {
+	var out []string
+	for _, f := range files {
+		for _, d := range viewDirs {
+			if strings.HasPrefix(f.Path, d+"/") {
+				out = append(out, f.Path)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// packageDir is packages/<name>, relative to the root.
+func packageDir(name string) string { return path.Join("packages", name) }
+
+// viewTarget is the target of the view link p of package name: a relative
+// path through packages/<name>/current, so an upgrade switches every link
+// at once by replacing current.
+func viewTarget(name, p string) string {
+	up := strings.Repeat("../", strings.Count(p, "/"))
+	return up + path.Join(packageDir(name), "current", p)
+}
+
+// commit18 publishes a staged package into the root (PostgreSQL 18 mode),
+// under the root's lock: conflicts are checked before anything changes;
+// a pending record is written; the package directory is renamed into
+// packages/<name>/; current is switched with one rename; the view links
+// are added and the stale ones removed; the record is written; the old
+// version's directory is removed.
+func (i *installer) commit18(st *staged, prev *Installed) (Installed, error) {
+	root, rec := i.loc.root, st.rec
+	recs, err := i.loc.readRecords()
+	if err != nil {
+		return Installed{}, err
+	}
+	view := viewPaths(rec.Files)
+	if err := checkViewConflicts(root, rec.Name, view, prev, recs); err != nil {
+		return Installed{}, err
+	}
+	hex := rec.Manifest.Encoded()[:16]
+	rec.Dir = path.Join(packageDir(rec.Name), hex)
+	rec.View = view
+	pending := rec
+	pending.Pending = true
+	if prev != nil {
+		pending.View = union(prev.View, view)
+	}
+	if err := i.loc.writeRecord(pending, i.opts.Durable); err != nil {
+		return Installed{}, err
+	}
+	pkgDir := filepath.Join(root, filepath.FromSlash(packageDir(rec.Name)))
+	if err := i.placePackage(st.dir, pkgDir, hex); err != nil {
+		return Installed{}, err
+	}
+	if err := switchCurrent(pkgDir, hex, i.opts.Durable); err != nil {
+		return Installed{}, err
+	}
+	if err := linkView(root, rec.Name, view, i.opts.Durable); err != nil {
+		return Installed{}, err
+	}
+	if prev != nil {
+		unlinkView(root, rec.Name, without(prev.View, view))
+	}
+	rec.InstalledAt = time.Now().UTC().Truncate(time.Second)
+	if err := i.loc.writeRecord(rec, i.opts.Durable); err != nil {
+		return Installed{}, err
+	}
+	if prev != nil && prev.Dir != "" && prev.Dir != rec.Dir {
+		i.trash(filepath.Join(root, filepath.FromSlash(prev.Dir)))
+	}
+	return rec, nil
+}
+
+// checkViewConflicts refuses view paths that another package owns, or
+// that hold a file no record owns (unless it is already the link this
+// package would make, left by an interrupted commit).
+func checkViewConflicts(root, name string, view []string, prev *Installed, recs map[string]Installed) error {
+	owner := map[string]string{}
+	for n, r := range recs {
+		if n == name {
+			continue
+		}
+		for _, p := range r.View {
+			owner[p] = n
+		}
+	}
+	for _, p := range view {
+		if o, ok := owner[p]; ok {
+			return &ConflictError{Path: p, Package: name, Owner: o}
+		}
+		if prev != nil && slices.Contains(prev.View, p) {
+			continue
+		}
+		fi, err := os.Lstat(filepath.Join(root, filepath.FromSlash(p)))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			if t, _ := os.Readlink(filepath.Join(root, filepath.FromSlash(p))); t == viewTarget(name, p) {
+				continue
+			}
+		}
+		return &ConflictError{Path: p, Package: name}
+	}
+	return nil
+}
+
+// placePackage renames the unpacked tree to packages/<name>/<hex>. A
+// directory already there is a leftover of an interrupted commit (no
+// record points at it): it is moved aside first.
+func (i *installer) placePackage(src, pkgDir, hex string) error {
+	if err := os.MkdirAll(pkgDir, 0o755); err != nil {
+		return err
+	}
+	dst := filepath.Join(pkgDir, hex)
+	if _, err := os.Lstat(dst); err == nil {
+		aside := i.ws.path("aside-" + cacheRandom())
+		if err := os.Rename(dst, aside); err != nil {
+			return fmt.Errorf("extension: moving aside %s: %w", dst, err)
+		}
+		defer os.RemoveAll(aside)
+	}
+	if err := os.Rename(src, dst); err != nil {
+		return fmt.Errorf("extension: publishing %s: %w", dst, err)
+	}
+	if i.opts.Durable {
+		return stateSyncDir(pkgDir)
+	}
+	return nil
+}
+
+// switchCurrent points packages/<name>/current at hex with one rename of
+// a new symlink over the old one.
+func switchCurrent(pkgDir, hex string, durable bool) error {
+	return replaceSymlink(filepath.Join(pkgDir, "current"), hex, durable)
+}
+
+// replaceSymlink makes p a symlink to target atomically: a symlink under a
+// temporary name in the same directory, renamed over p.
+func replaceSymlink(p, target string, durable bool) error {
+	tmp := filepath.Join(filepath.Dir(p), ".pgoci-link-"+cacheRandom())
+	if err := os.Symlink(target, tmp); err != nil {
+		return fmt.Errorf("extension: link %s: %w", p, err)
+	}
+	if err := os.Rename(tmp, p); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("extension: link %s: %w", p, err)
+	}
+	if durable {
+		return stateSyncDir(filepath.Dir(p))
+	}
+	return nil
+}
+
+// linkView creates the view links of a package that are not there yet.
+// A link that exists already points through current, so it is right.
+func linkView(root, name string, view []string, durable bool) error {
+	for _, p := range view {
+		abs := filepath.Join(root, filepath.FromSlash(p))
+		if t, err := os.Readlink(abs); err == nil && t == viewTarget(name, p) {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
+			return fmt.Errorf("extension: view %s: %w", p, err)
+		}
+		if err := replaceSymlink(abs, viewTarget(name, p), durable); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unlinkView removes the view links of a package, only where they still
+// point into it, then the directories left empty below the view's top
+// directories.
+func unlinkView(root, name string, paths []string) {
+	for _, p := range paths {
+		abs := filepath.Join(root, filepath.FromSlash(p))
+		if t, err := os.Readlink(abs); err == nil && t == viewTarget(name, p) {
+			os.Remove(abs)
+			pruneDirs(root, path.Dir(p))
+		}
+	}
+}
+
+// pruneDirs removes dir and its parents while they are empty, stopping at
+// the view's top directories (share/extension, lib, system, bin), which
+// stay.
+func pruneDirs(root, dir string) {
+	for dir != "." && dir != "/" && !slices.Contains(viewDirs, dir) && dir != layout.DirShare {
+		if os.Remove(filepath.Join(root, filepath.FromSlash(dir))) != nil {
+			return
+		}
+		dir = path.Dir(dir)
+	}
+}
+
+// trash removes a directory that readers may still be walking: renamed
+// into the workspace first (atomic), then deleted.
+func (i *installer) trash(dir string) {
+	aside := i.ws.path("trash-" + cacheRandom())
+	if os.Rename(dir, aside) == nil {
+		dir = aside
+	}
+	os.RemoveAll(dir)
+}
+
+func union(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, s := range b {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// without returns the elements of a not in b.
+func without(a, b []string) []string {
+	var out []string
+	for _, s := range a {
+		if !slices.Contains(b, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
