@@ -44,7 +44,7 @@ type dirMeta struct {
 
 func newApplier(ctx context.Context, root *os.Root, opts Options, st *Stats) *applier {
 	a := &applier{
-		ctx: ctx, t: newTree(root), opts: opts, lim: opts.Limits, stats: st,
+		ctx: ctx, t: newTree(root, !opts.NoSymlinkParents), opts: opts, lim: opts.Limits, stats: st,
 		chown: opts.PreserveOwnership && os.Geteuid() == 0,
 		layer: map[string]bool{}, meta: map[string]dirMeta{}, touched: map[string]bool{},
 		buf: make([]byte, 256<<10),
@@ -204,8 +204,26 @@ func (a *applier) created(p string) {
 	a.touched[path.Dir(p)] = true
 }
 
+// place resolves the parent of entry p (following in-root symlinks unless
+// Options.NoSymlinkParents) and returns its handle, the entry's real
+// root-relative path, and its last component, which is never followed.
+func (a *applier) place(p string) (*os.Root, string, string, error) {
+	ph, dir, base, err := a.t.parent(p)
+	if err != nil {
+		return nil, "", "", err
+	}
+	rp := join(dir, base)
+	if rp != p {
+		// Links may lead deeper than the name: cap the real path too.
+		if err := checkShape(rp, a.lim); err != nil {
+			return nil, "", "", err
+		}
+	}
+	return ph, rp, base, nil
+}
+
 func (a *applier) mkdir(p string, hdr *tar.Header) error {
-	ph, base, err := a.t.parent(p)
+	ph, p, base, err := a.place(p)
 	if err != nil {
 		return err
 	}
@@ -234,7 +252,7 @@ func (a *applier) file(p string, hdr *tar.Header, r io.Reader) error {
 	if over(hdr.Size, a.lim.FileBytes) {
 		return limitErr("FileBytes", hdr.Size, a.lim.FileBytes)
 	}
-	ph, base, err := a.t.parent(p)
+	ph, p, base, err := a.place(p)
 	if err != nil {
 		return err
 	}
@@ -307,11 +325,16 @@ func (a *applier) fill(f *os.File, r io.Reader) error {
 }
 
 func (a *applier) symlink(p string, hdr *tar.Header) error {
-	target, err := symlinkTarget(p, hdr.Linkname, a.lim)
+	if err := checkRaw(hdr.Linkname); err != nil {
+		return err
+	}
+	ph, p, base, err := a.place(p)
 	if err != nil {
 		return err
 	}
-	ph, base, err := a.t.parent(p)
+	// The target is checked against where the link really is: "a -> ."
+	// then "a/l -> ../x" would otherwise climb out from the root.
+	target, err := symlinkTarget(p, hdr.Linkname, a.lim)
 	if err != nil {
 		return err
 	}
@@ -340,7 +363,9 @@ func (a *applier) hardlink(p string, hdr *tar.Header) error {
 	if t == p || t == "." {
 		return detail(ErrHardlinkTarget, "%q links to itself or the root", p)
 	}
-	th, err := a.t.dir(path.Dir(t), false)
+	// The target's parents must be real directories: a hardlink through a
+	// symlinked parent stays refused whatever Options.NoSymlinkParents says.
+	th, _, err := a.t.dir(path.Dir(t), false, false)
 	if errors.Is(err, fs.ErrNotExist) {
 		return detail(ErrHardlinkTarget, "%q does not exist", t)
 	}
@@ -357,15 +382,18 @@ func (a *applier) hardlink(p string, hdr *tar.Header) error {
 	if !fi.Mode().IsRegular() {
 		return detail(ErrHardlinkTarget, "%q is a %s", t, kind(fi))
 	}
-	ph, base, err := a.t.parent(p)
+	ph, p, base, err := a.place(p)
 	if err != nil {
 		return err
+	}
+	if t == p {
+		return detail(ErrHardlinkTarget, "%q links to itself", p)
 	}
 	if _, err := a.clear(ph, p, base, false); err != nil {
 		return err
 	}
-	// Both names go through the root with parents just verified as real
-	// directories; linkat does not follow a symlink at the target. The
+	// Both names are real paths, their parents just verified as real
+	// directories (so os.Root follows nothing); linkat does not follow a symlink at the target. The
 	// entry's own mode and owner are not applied: they would change the
 	// target (CVE-2021-32760).
 	if err := a.t.root.Link(t, p); err != nil {
@@ -387,7 +415,9 @@ func (a *applier) whiteout(p, base string) error {
 	if name == "" || name == "." || name == ".." {
 		return detail(ErrWhiteout, "%q names no entry", base)
 	}
-	dh, err := a.t.dir(dir, false)
+	// Never through a symlinked parent, whatever Options.NoSymlinkParents
+	// says: a whiteout removes, and removal must not be redirected.
+	dh, _, err := a.t.dir(dir, false, false)
 	if errors.Is(err, fs.ErrNotExist) {
 		a.stats.Whiteouts++ // nothing below to hide
 		return nil
@@ -408,7 +438,7 @@ func (a *applier) whiteout(p, base string) error {
 }
 
 func (a *applier) opaque(dir string) error {
-	dh, err := a.t.dir(dir, true)
+	dh, _, err := a.t.dir(dir, true, false)
 	if err != nil {
 		return err
 	}
@@ -444,7 +474,7 @@ func (a *applier) hideLower(dir string, dh *os.Root) error {
 		if err != nil || !fi.IsDir() {
 			continue
 		}
-		sub, err := a.t.dir(p, false)
+		sub, _, err := a.t.dir(p, false, false)
 		if err != nil {
 			return err
 		}
@@ -473,7 +503,7 @@ func (a *applier) finishDirs() error {
 }
 
 func (a *applier) dirMeta(d string, m dirMeta) error {
-	ph, err := a.t.dir(path.Dir(d), false)
+	ph, _, err := a.t.dir(path.Dir(d), false, false)
 	if err != nil {
 		return err
 	}
@@ -499,7 +529,7 @@ func (a *applier) dirMeta(d string, m dirMeta) error {
 // syncDirs fsyncs every directory whose entries changed, for Durable.
 func (a *applier) syncDirs() error {
 	for d := range a.touched {
-		h, err := a.t.dir(d, false)
+		h, _, err := a.t.dir(d, false, false)
 		if err != nil {
 			continue // removed later in the layer
 		}

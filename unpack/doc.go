@@ -52,19 +52,36 @@
 //     length and depth are limits.
 //   - Symlinks: an absolute target is taken as if the root were "/" and
 //     rewritten relative to the link; relative targets are cleaned, and one
-//     that climbs out is [ErrLinkEscapes]. No write, remove or link ever goes
-//     through a symlink: every operation uses a handle on the entry's parent
-//     directory verified to be a real directory, so "l -> /" then "l/etc/x",
-//     in one layer or two, is [ErrSymlinkParent]. A file over an existing
-//     symlink replaces the link (unlink, then O_CREAT|O_EXCL).
+//     that climbs out of the root (checked from where the link really
+//     lands) is [ErrLinkEscapes]. A symlink in an entry's parent path is
+//     resolved inside the root, as containerd does, so usrmerge layers work
+//     ("lib -> usr/lib", then "lib/x86_64-linux-gnu/libfoo.so" is written
+//     to usr/lib/x86_64-linux-gnu): absolute targets from the root, relative
+//     ones from the link's directory, ".." from the real path so far. "l ->
+//     /" then "l/etc/x", in one layer or two, writes <root>/etc/x. A
+//     resolution that would climb above the root (only possible with a link
+//     planted in a caller's root, such as "l -> ../..") is refused with
+//     [ErrLinkEscapes], never clamped; more than 40 links (a loop) is
+//     [ErrSymlinkLoop]. [Options.NoSymlinkParents] refuses every symlinked
+//     parent with [ErrSymlinkParent] instead. Resolution walks one component
+//     at a time through handles on verified directories (lstat, then open
+//     and check it is the same directory), so the kernel never follows a
+//     link for a write. The last component of an entry is never followed: a
+//     file, link or directory entry over an existing symlink replaces the
+//     link (unlink, then O_CREAT|O_EXCL or mkdir), so a later "lib/"
+//     directory entry replaces "lib -> usr/lib", as in containerd.
 //   - Hardlinks: targets are root-relative (never the working directory) and
 //     must be an existing regular file reached through real directories,
-//     else [ErrLinkEscapes], [ErrSymlinkParent] or [ErrHardlinkTarget]. The
+//     else [ErrLinkEscapes], [ErrSymlinkParent] (a symlinked parent in the
+//     target is refused whatever the options) or [ErrHardlinkTarget]; the
+//     link's own name may go through a symlinked parent like any entry. The
 //     link entry's mode and owner are never applied (CVE-2021-32760).
-//   - Whiteouts: ".wh.<name>" and ".wh..wh..opq" remove only inside the root
-//     and never through a symlink; ".wh.", ".wh..", ".wh..." are
-//     [ErrWhiteout]; an opaque marker after its siblings keeps this layer's
-//     entries; aufs metadata (".wh..wh.*") is skipped.
+//   - Whiteouts: ".wh.<name>" and ".wh..wh..opq" remove only inside the
+//     root and never through a symlink: a symlinked parent is
+//     [ErrSymlinkParent] whatever the options (".wh.l" removes the link l,
+//     not its target); ".wh.", ".wh..", ".wh..." are [ErrWhiteout]; an
+//     opaque marker after its siblings keeps this layer's entries; aufs
+//     metadata (".wh..wh.*") is skipped.
 //   - Metadata: device nodes and fifos are skipped; setuid, setgid and sticky
 //     are stripped unless [Options.KeepSpecialBits]; numeric ownership only
 //     with [Options.PreserveOwnership] and only as root; no xattrs are ever

@@ -43,11 +43,16 @@ var (
 	ErrInvalidName = errors.New("unpack: invalid entry name")
 	// ErrPathEscapes: an entry name climbs out of the root with "..".
 	ErrPathEscapes = errors.New("unpack: path escapes the root")
-	// ErrLinkEscapes: a symlink or hardlink target resolves outside the root.
+	// ErrLinkEscapes: a symlink or hardlink target resolves outside the
+	// root, or resolving a symlink in a parent path would climb above it.
 	ErrLinkEscapes = errors.New("unpack: link target escapes the root")
-	// ErrSymlinkParent: an entry would be written (or removed, or
-	// hardlinked) through a symlink. Writes never follow symlinks.
+	// ErrSymlinkParent: a whiteout would remove through a symlink in its
+	// parent path, a hardlink target is reached through one, or (with
+	// [Options.NoSymlinkParents]) any entry's parent path goes through one.
 	ErrSymlinkParent = errors.New("unpack: path goes through a symlink")
+	// ErrSymlinkLoop: resolving a parent path inside the root follows more
+	// than 40 symlinks (a loop such as "a -> b", "b -> a", then "a/x").
+	ErrSymlinkLoop = errors.New("unpack: too many levels of symlinks")
 	// ErrNotDir: a parent of an entry exists and is not a directory.
 	ErrNotDir = errors.New("unpack: parent is not a directory")
 	// ErrHardlinkTarget: a hardlink target is missing, or is not a regular

@@ -104,19 +104,82 @@ func hostileCases(t testing.TB) []hostileCase {
 			check: func(t *testing.T, e env) { wantLink(t, e, "x/l", "../z") }},
 		{name: "symlink/loop a->a is created and harmless", layers: one(sym("a", "a")),
 			check: func(t *testing.T, e env) { wantLink(t, e, "a", "a") }},
-		{name: "symlink/write through in the same layer", layers: one(sym("l", "/"), file("l/etc/x", "pwned")), want: unpack.ErrSymlinkParent},
-		{name: "symlink/write through in a later layer", layers: two([]tartest.Entry{sym("l", "$OUT")}, []tartest.Entry{file("l/secret", "pwned")}),
+		{name: "symlink/write through l -> / lands in the root, never the host", layers: one(sym("l", "/"), file("l/etc/x", "pwned")),
+			check: func(t *testing.T, e env) { wantLink(t, e, "l", "."); wantFile(t, e, "etc/x", "pwned") }},
+		{name: "symlink/write through l -> / refused with NoSymlinkParents", opts: strict, layers: one(sym("l", "/"), file("l/etc/x", "pwned")),
 			want: unpack.ErrSymlinkParent},
+		{name: "symlink/write through a host path in a later layer lands in the root", layers: two([]tartest.Entry{sym("l", "$OUT")}, []tartest.Entry{file("l/secret", "pwned")}),
+			check: func(t *testing.T, e env) { wantFile(t, e, rel(e.out)+"/secret", "pwned") }},
+		{name: "symlink/write through in a later layer refused with NoSymlinkParents", opts: strict,
+			layers: two([]tartest.Entry{sym("l", "$OUT")}, []tartest.Entry{file("l/secret", "pwned")}), want: unpack.ErrSymlinkParent},
 		{name: "symlink/directory replaced by a symlink then written through", layers: one(dir("d/"), file("d/a", "x"), sym("d", "$OUT"), file("d/secret", "pwned")),
-			want: unpack.ErrSymlinkParent},
+			check: func(t *testing.T, e env) {
+				wantLink(t, e, "d", rel(e.out))
+				wantFile(t, e, rel(e.out)+"/secret", "pwned")
+				wantMissing(t, e, rel(e.out)+"/a")
+			}},
+		{name: "symlink/directory replaced by a symlink refused with NoSymlinkParents", opts: strict,
+			layers: one(dir("d/"), file("d/a", "x"), sym("d", "$OUT"), file("d/secret", "pwned")), want: unpack.ErrSymlinkParent},
+		{name: "symlink/usrmerge: a later layer writes lib/... through lib -> usr/lib", layers: two(usrmerge("usr/lib", "usr/bin"),
+			[]tartest.Entry{dir("lib/x86_64-linux-gnu/"), file("lib/x86_64-linux-gnu/libfoo.so", "foo"), file("bin/postgres", "pg"), file("lib/libc.so", "new libc")}),
+			check: func(t *testing.T, e env) {
+				wantLink(t, e, "lib", "usr/lib")
+				wantLink(t, e, "bin", "usr/bin")
+				wantFile(t, e, "usr/lib/x86_64-linux-gnu/libfoo.so", "foo")
+				wantFile(t, e, "usr/bin/postgres", "pg")
+				wantFile(t, e, "usr/lib/libc.so", "new libc")
+				wantMode(t, e, "usr/lib/x86_64-linux-gnu", os.ModeDir|0o755)
+			}},
+		{name: "symlink/usrmerge with absolute links lib -> /usr/lib", layers: two(usrmerge("/usr/lib", "/usr/bin"),
+			[]tartest.Entry{file("lib/x86_64-linux-gnu/libfoo.so", "foo")}),
+			check: func(t *testing.T, e env) {
+				wantLink(t, e, "lib", "usr/lib")
+				wantFile(t, e, "usr/lib/x86_64-linux-gnu/libfoo.so", "foo")
+			}},
+		{name: "symlink/usrmerge refused with NoSymlinkParents", opts: strict, layers: two(usrmerge("usr/lib", "usr/bin"),
+			[]tartest.Entry{file("lib/x86_64-linux-gnu/libfoo.so", "foo")}), want: unpack.ErrSymlinkParent},
+		{name: "symlink/usrmerge: a later lib/ directory entry replaces the link, as in containerd", layers: two(usrmerge("usr/lib", "usr/bin"),
+			[]tartest.Entry{dir("lib/"), file("lib/libfoo.so", "foo")}),
+			check: func(t *testing.T, e env) {
+				wantMode(t, e, "lib", os.ModeDir|0o755)
+				wantFile(t, e, "lib/libfoo.so", "foo")
+				wantFile(t, e, "usr/lib/libc.so", "libc")
+			}},
+		{name: "symlink/usrmerge: hardlink named through lib -> usr/lib", layers: two(usrmerge("usr/lib", "usr/bin"),
+			[]tartest.Entry{hard("lib/libc2.so", "usr/lib/libc.so")}),
+			check: func(t *testing.T, e env) { wantSameFile(t, e, "usr/lib/libc.so", "usr/lib/libc2.so") }},
+		{name: "symlink/usrmerge: whiteout through lib -> usr/lib", layers: two(usrmerge("usr/lib", "usr/bin"),
+			[]tartest.Entry{file("lib/.wh.libc.so", "")}), want: unpack.ErrSymlinkParent},
+		{name: "symlink/chain a -> b -> c written through", layers: one(dir("c/"), sym("a", "b"), sym("b", "c"), file("a/x", "x")),
+			check: func(t *testing.T, e env) { wantFile(t, e, "c/x", "x"); wantLink(t, e, "a", "b") }},
+		{name: "symlink/chain through .. links stays in the root", layers: one(sym("d/up", ".."), file("d/up/d/up/f", "x")),
+			check: func(t *testing.T, e env) { wantLink(t, e, "d/up", ".."); wantFile(t, e, "f", "x") }},
+		{name: "symlink/loop a -> b -> a written through", layers: one(sym("a", "b"), sym("b", "a"), file("a/x", "x")), want: unpack.ErrSymlinkLoop},
+		{name: "symlink/loop a -> a written through", layers: one(sym("a", "a"), file("a/x", "x")), want: unpack.ErrSymlinkLoop},
+		{name: "symlink/chain of 41 links is a loop", layers: one(append(linkChain(41), file("l0/x", "x"))...), want: unpack.ErrSymlinkLoop},
+		{name: "symlink/chain of 40 links is followed", layers: one(append(linkChain(40), file("l0/x", "x"))...),
+			check: func(t *testing.T, e env) { wantFile(t, e, "d/x", "x") }},
+		{name: "symlink/target checked where the link really is (a -> . then a/l -> ../x)", layers: one(sym("a", "."), sym("a/l", "../x")),
+			want: unpack.ErrLinkEscapes},
+		{name: "symlink/absolute target under a symlinked parent is rewritten from the real place", layers: one(dir("sub/"), sym("a", "sub"), sym("a/l", "/etc")),
+			check: func(t *testing.T, e env) { wantLink(t, e, "sub/l", "../etc") }},
+		{name: "symlink/dangling link as a parent creates its target in the root", layers: one(sym("l", "/missing/dir"), file("l/x", "x")),
+			check: func(t *testing.T, e env) { wantLink(t, e, "l", "missing/dir"); wantFile(t, e, "missing/dir/x", "x") }},
+		{name: "symlink/link to a file as a parent", layers: one(file("f", "x"), sym("l", "f"), file("l/x", "y")), want: unpack.ErrNotDir},
+		{name: "symlink/resolved path over Depth", opts: unpack.Options{Limits: unpack.Limits{Depth: 4}},
+			layers: one(dir("a/b/c/"), sym("l", "a/b/c"), file("l/x/y", "z")), want: unpack.ErrLimit, limit: "Depth"},
 		{name: "symlink/file entry over an existing symlink replaces the link", layers: two([]tartest.Entry{file("t", "target"), sym("f", "t")}, []tartest.Entry{file("f", "new")}),
 			check: func(t *testing.T, e env) { wantFile(t, e, "t", "target"); wantFile(t, e, "f", "new") }},
+		{name: "symlink/file entry over a symlink to a host file replaces the link", layers: two([]tartest.Entry{sym("f", "$OUT/secret")}, []tartest.Entry{file("f", "new")}),
+			check: func(t *testing.T, e env) { wantFile(t, e, "f", "new") }},
 		{name: "symlink/empty target", layers: one(raw(tartest.RawHeader("l", '2', 0, ""))), want: unpack.ErrInvalidName},
 
 		// Hardlinks.
 		{name: "hardlink/target outside the root", layers: one(hard("h", "../outside/secret")), want: unpack.ErrLinkEscapes},
 		{name: "hardlink/absolute target is root-relative, never the host", layers: one(hard("h", "$OUT/secret")), want: unpack.ErrHardlinkTarget},
 		{name: "hardlink/target through a symlinked parent", layers: one(file("sub/f", "x"), sym("s", "sub"), hard("h", "s/f")), want: unpack.ErrSymlinkParent},
+		{name: "hardlink/target through a symlinked parent in a later layer", layers: two(usrmerge("usr/lib", "usr/bin"), []tartest.Entry{hard("h", "lib/libc.so")}),
+			want: unpack.ErrSymlinkParent},
 		{name: "hardlink/to a symlink", layers: one(file("t", "x"), sym("l", "t"), hard("h", "l")), want: unpack.ErrHardlinkTarget},
 		{name: "hardlink/to a symlink then chmod through it (CVE-2021-32760)", layers: one(sym("l", "$OUT/secret"), tartest.Entry{Name: "h", Type: tar.TypeLink, Linkname: "l", Mode: 0o777}),
 			want: unpack.ErrHardlinkTarget},
@@ -154,6 +217,10 @@ func hostileCases(t testing.TB) []hostileCase {
 			}},
 		{name: "whiteout/opaque through a symlinked parent", layers: two([]tartest.Entry{sym("l", "$OUT")}, []tartest.Entry{file("l/.wh..wh..opq", "")}),
 			want: unpack.ErrSymlinkParent},
+		{name: "whiteout/through an in-root symlinked parent", layers: two([]tartest.Entry{file("d/f", "x"), sym("l", "d")}, []tartest.Entry{file("l/.wh.f", "")}),
+			want: unpack.ErrSymlinkParent},
+		{name: "whiteout/of the link itself removes the link, not its target", layers: two([]tartest.Entry{file("d/f", "x"), sym("l", "d")}, []tartest.Entry{file(".wh.l", "")}),
+			check: func(t *testing.T, e env) { wantMissing(t, e, "l"); wantFile(t, e, "d/f", "x") }},
 		{name: "whiteout/aufs metadata is skipped", layers: one(file(".wh..wh.plnk/1.2", "x"), file(".wh..wh.aufs", "")),
 			check: func(t *testing.T, e env) { wantMissing(t, e, ".wh..wh.plnk"); wantMissing(t, e, ".wh..wh.aufs") }},
 
@@ -252,6 +319,30 @@ func hostileCases(t testing.TB) []hostileCase {
 			layers: one(file("f", big)), want: unpack.ErrLimit, limit: "FileBytes"},
 	}
 }
+
+// strict keeps the old behaviour: no symlink in any parent path.
+var strict = unpack.Options{NoSymlinkParents: true}
+
+// usrmerge is a base layer with lib and bin linked into usr.
+func usrmerge(lib, bin string) []tartest.Entry {
+	return []tartest.Entry{dir("usr/"), dir("usr/lib/"), dir("usr/bin/"), file("usr/lib/libc.so", "libc"), sym("lib", lib), sym("bin", bin)}
+}
+
+// linkChain is l0 -> l1 -> ... -> l(n-1) -> d: n links to a directory.
+func linkChain(n int) []tartest.Entry {
+	ents := []tartest.Entry{dir("d/")}
+	for i := range n {
+		next := "l" + tartest.Itoa(i+1)
+		if i == n-1 {
+			next = "d"
+		}
+		ents = append(ents, sym("l"+tartest.Itoa(i), next))
+	}
+	return ents
+}
+
+// rel is an absolute host path as the root-relative path it becomes.
+func rel(p string) string { return strings.TrimPrefix(p, "/") }
 
 func manyFiles(n int) []tartest.Entry {
 	var ents []tartest.Entry

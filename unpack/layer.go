@@ -24,8 +24,9 @@ import (
 // while Layer runs.
 //
 // Entries are applied as described in the package documentation: whiteouts
-// are honoured, names and link targets are confined to root, and nothing is
-// ever written through a symlink.
+// are honoured, names and link targets are confined to root, and a symlink
+// in a parent path is resolved inside root (or refused, with
+// [Options.NoSymlinkParents]) so the kernel never follows one for a write.
 func Layer(ctx context.Context, root *os.Root, r io.Reader, desc ocispec.Descriptor, opts Options) (Stats, error) {
 	start := time.Now()
 	opts.Limits = opts.Limits.withDefaults()

@@ -30,6 +30,13 @@ type Options struct {
 	// never looked up. Default: off (files belong to the caller).
 	PreserveOwnership bool
 
+	// NoSymlinkParents refuses every entry whose parent path goes through a
+	// symlink, with [ErrSymlinkParent]. Default: off, and such a symlink is
+	// resolved inside the root (as containerd does), so a layer may write
+	// "lib/x86_64-linux-gnu/libfoo.so" over a lower layer's "lib -> usr/lib"
+	// (usrmerge). Extension images never need it: set it for them.
+	NoSymlinkParents bool
+
 	// KeepSpecialBits keeps setuid, setgid and sticky bits. Default: off
 	// (they are stripped from every file and directory).
 	KeepSpecialBits bool

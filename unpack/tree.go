@@ -9,15 +9,24 @@ import (
 )
 
 // tree is the unpacker's view of the root: handles to directories it has
-// verified are real directories (not symlinks), keyed by clean
+// verified are real directories (not symlinks), keyed by their clean
 // root-relative path. Every create, remove and link happens through the
-// handle of the entry's parent with a single-component name, so no
-// operation resolves a symlink in a parent: writes through symlinks are
-// impossible by construction, and deep paths cost one openat, not one per
-// component.
+// handle of the entry's real parent with a single-component name, so no
+// operation ever resolves a symlink in the kernel: symlinks in a parent path
+// are either resolved here, inside the root, or refused. Deep paths cost one
+// map lookup, not one openat per component.
+//
+// A key of dirs is always a real path: each of its prefixes was a real
+// directory when it was opened, and [tree.forget] drops every key at or under
+// a path before it is removed or replaced, so a cached key never has a
+// symlink among its prefixes.
 type tree struct {
 	root *os.Root
 	dirs map[string]*os.Root
+
+	// follow resolves symlinks in parent paths inside the root; when false
+	// they are [ErrSymlinkParent] (Options.NoSymlinkParents).
+	follow bool
 
 	// onMkdir is told about each directory the tree creates implicitly.
 	onMkdir func(p string)
@@ -29,71 +38,145 @@ type tree struct {
 // maxHandles bounds open directory handles; past it the cache is emptied.
 const maxHandles = 256
 
-func newTree(root *os.Root) *tree {
-	return &tree{root: root, dirs: map[string]*os.Root{".": root}}
+// maxHops bounds the symlinks followed while resolving one path, like
+// Linux's MAXSYMLINKS (40): past it the path is [ErrSymlinkLoop].
+const maxHops = 40
+
+func newTree(root *os.Root, follow bool) *tree {
+	return &tree{root: root, dirs: map[string]*os.Root{".": root}, follow: follow}
 }
 
-// dir returns a handle to directory d, creating missing components when
-// create is set. It refuses a component that is a symlink
-// ([ErrSymlinkParent]) or not a directory ([ErrNotDir]); without create, a
+// dir returns a handle to the real directory that clean root-relative path
+// d names, and that directory's real path. With create, missing components
+// are created (inside the root, at their resolved place); without it a
 // missing component is an error wrapping fs.ErrNotExist.
-func (t *tree) dir(d string, create bool) (*os.Root, error) {
+//
+// With follow, a component that is a symlink is resolved inside the root:
+// an absolute target as if the root were "/", a relative one against the
+// link's own (real) directory, ".." pops the real path resolved so far.
+// Climbing above the root is [ErrLinkEscapes] (refused, never clamped), more
+// than maxHops links is [ErrSymlinkLoop]. Without follow, a symlink
+// component is [ErrSymlinkParent]. Either way a component that is neither is
+// [ErrNotDir], and every directory is opened through its verified parent.
+func (t *tree) dir(d string, create, follow bool) (*os.Root, string, error) {
 	if h, ok := t.dirs[d]; ok {
-		return h, nil
+		return h, d, nil
 	}
-	ph, err := t.dir(path.Dir(d), create)
-	if err != nil {
-		return nil, err
+	follow = follow && t.follow
+	cur, h, rest := t.longestCached(d)
+	hops := 0
+	for len(rest) > 0 {
+		c := rest[0]
+		rest = rest[1:]
+		if c == ".." {
+			// Only link targets bring ".." here (entry names are clean);
+			// cur is real, so its lexical parent is its real parent.
+			if cur == "." {
+				return nil, "", detail(ErrLinkEscapes, "resolving %q climbs out of the root", d)
+			}
+			cur = path.Dir(cur)
+			if h = t.dirs[cur]; h == nil { // evicted: walk cur again
+				rest = append(split(cur), rest...)
+				cur, h = ".", t.root
+			}
+			continue
+		}
+		next := join(cur, c)
+		if nh, ok := t.dirs[next]; ok {
+			cur, h = next, nh
+			continue
+		}
+		nh, target, err := t.open(h, next, c, create)
+		if err != nil {
+			return nil, "", err
+		}
+		if nh != nil {
+			cur, h = next, nh
+			continue
+		}
+		// c is a symlink.
+		if !follow {
+			return nil, "", detail(ErrSymlinkParent, "%q is a symlink", next)
+		}
+		if hops++; hops > maxHops {
+			return nil, "", detail(ErrSymlinkLoop, "resolving %q follows more than %d symlinks", d, maxHops)
+		}
+		if strings.HasPrefix(target, "/") {
+			cur, h = ".", t.root // absolute: as if the root were "/"
+		}
+		rest = append(split(target), rest...)
 	}
-	base := path.Base(d)
-	fi, err := ph.Lstat(base)
+	return h, cur, nil
+}
+
+// open opens component c (real path p) in the real directory h: a handle if
+// it is a directory (created when missing and create is set), or its
+// target if it is a symlink.
+func (t *tree) open(h *os.Root, p, c string, create bool) (*os.Root, string, error) {
+	fi, err := h.Lstat(c)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && create:
-		if err := ph.Mkdir(base, 0o700); err != nil {
-			return nil, err
+		if err := h.Mkdir(c, 0o700); err != nil {
+			return nil, "", err
 		}
+		fi = nil
 		if t.onMkdir != nil {
-			t.onMkdir(d)
+			t.onMkdir(p)
 		}
 	case err != nil:
-		return nil, err
+		return nil, "", err
 	case fi.Mode()&fs.ModeSymlink != 0:
-		return nil, detail(ErrSymlinkParent, "%q is a symlink", d)
+		target, err := h.Readlink(c)
+		if err == nil && target == "" {
+			err = detail(ErrInvalidName, "symlink %q has an empty target", p)
+		}
+		return nil, target, err
 	case !fi.IsDir():
-		return nil, detail(ErrNotDir, "%q is a %s", d, kind(fi))
+		return nil, "", detail(ErrNotDir, "%q is a %s", p, kind(fi))
 	case fi.Mode().Perm()&0o300 != 0o300:
 		// A lower layer left it read-only; we must be able to write into it.
-		if err := ph.Chmod(base, fi.Mode().Perm()|0o700); err != nil {
-			return nil, err
+		if err := h.Chmod(c, fi.Mode().Perm()|0o700); err != nil {
+			return nil, "", err
 		}
 		if t.onUnlock != nil {
-			t.onUnlock(d, fi)
+			t.onUnlock(p, fi)
 		}
 	}
-	h, err := ph.OpenRoot(base)
+	nh, err := h.OpenRoot(c)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	if fi != nil {
-		// Belt and braces: the handle must be the directory we checked.
-		hfi, err := h.Stat(".")
-		if err != nil || !os.SameFile(fi, hfi) {
-			h.Close()
-			return nil, detail(ErrSymlinkParent, "%q changed while being opened", d)
-		}
+	// os.Root would follow a symlink swapped in since the Lstat: the
+	// handle must be the directory we checked (or, created, a directory).
+	hfi, err := nh.Stat(".")
+	if err != nil || (fi != nil && !os.SameFile(fi, hfi)) || !hfi.IsDir() {
+		nh.Close()
+		return nil, "", detail(ErrSymlinkParent, "%q changed while being opened", p)
 	}
-	t.dirs[d] = h
-	return h, nil
+	t.dirs[p] = nh
+	return nh, "", nil
 }
 
-// parent returns the handle of p's parent directory (created if missing)
-// and p's last component.
-func (t *tree) parent(p string) (*os.Root, string, error) {
-	if len(t.dirs) > maxHandles {
-		t.closeAll()
+// longestCached splits clean path p into its longest cached (so real)
+// prefix, that prefix's handle, and the components left to walk.
+func (t *tree) longestCached(p string) (string, *os.Root, []string) {
+	for q := p; q != "."; q = path.Dir(q) {
+		if h, ok := t.dirs[q]; ok {
+			return q, h, split(p[len(q):])
+		}
 	}
-	h, err := t.dir(path.Dir(p), true)
-	return h, path.Base(p), err
+	return ".", t.root, split(p)
+}
+
+// parent returns the handle of p's real parent directory (created if
+// missing), that parent's real path, and p's last component, which is never
+// followed.
+func (t *tree) parent(p string) (*os.Root, string, string, error) {
+	if len(t.dirs) > maxHandles {
+		t.closeAll() // here only: no caller holds a handle across this
+	}
+	h, dir, err := t.dir(path.Dir(p), true, true)
+	return h, dir, path.Base(p), err
 }
 
 // forget drops cached handles at or under p, before p is removed or
@@ -114,6 +197,25 @@ func (t *tree) closeAll() {
 			delete(t.dirs, d)
 		}
 	}
+}
+
+// join appends component c to the clean root-relative directory dir.
+func join(dir, c string) string {
+	if dir == "." {
+		return c
+	}
+	return dir + "/" + c
+}
+
+// split returns the non-empty, non-"." components of p.
+func split(p string) []string {
+	var out []string
+	for c := range strings.SplitSeq(p, "/") {
+		if c != "" && c != "." {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // under reports whether p is q or inside q (both clean, root-relative).
