@@ -47,3 +47,17 @@ var (
 	// corrupt.
 	ErrState = errors.New("extension: corrupt install state")
 )
+
+// Errors returned by inspecting and copying.
+var (
+	// ErrTooManyManifests: an index lists more manifests and nested
+	// indexes than InspectOptions.MaxManifests allows.
+	ErrTooManyManifests = errors.New("extension: too many manifests")
+	// ErrNoPlatform: no manifest matches CopyOptions.Platforms.
+	ErrNoPlatform = errors.New("extension: no manifest for the selected platforms")
+	// ErrCopyReference: a copy source or destination that cannot be
+	// used: a destination with a digest, a source without tag or digest
+	// given to Copy, or two sources of CopyAll that map to the same
+	// mirror repository.
+	ErrCopyReference = errors.New("extension: invalid copy reference")
+)

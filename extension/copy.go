@@ -1,0 +1,290 @@
+package extension
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/content"
+	"oras.land/oras-go/v2/registry"
+
+	"pgoci/internal/ocilayout"
+	"pgoci/resolve"
+)
+
+// CopyOptions tunes [Copy] and [CopyAll]. The zero value copies every
+// platform, without referrers, three blobs at a time.
+type CopyOptions struct {
+	// Remote configures access to the registries at both ends.
+	// Default: see resolve.RemoteOptions.
+	Remote resolve.RemoteOptions
+	// Platforms selects the manifests of an index to copy. A manifest is
+	// selected when its index entry's OS and architecture equal one of
+	// these (after resolve.NormalizePlatform), and its variant too when
+	// the selector names one ("linux/arm64" takes every arm64 variant).
+	// When set, the destination gets a new, filtered index holding only
+	// the selected entries, so its digest differs from the source's, and
+	// referrers of the source index (a signature of it) are not copied:
+	// they do not apply to the filtered one. A source that names a single
+	// manifest is copied unchanged if its platform is selected.
+	// Default: all platforms, the index copied byte for byte.
+	Platforms []ocispec.Platform
+	// Referrers also copies the manifests whose subject is the index or
+	// one of the manifests copied (signatures, SBOMs, attestations), and
+	// their own referrers, up to 3 levels. Default: not copied.
+	Referrers bool
+	// Concurrency is how many blobs are copied at once. Default: 3.
+	Concurrency int
+	// Progress is told of every chunk of a blob read from the source,
+	// verified as it goes. Calls are serialised and must return quickly.
+	// Blobs already at the destination are skipped and not reported.
+	// Default: none.
+	Progress func(CopyProgress)
+}
+
+// CopyProgress reports bytes copied.
+type CopyProgress struct {
+	// Descriptor is the blob being copied.
+	Descriptor ocispec.Descriptor `json:"descriptor"`
+	// Bytes is how much of it has been read so far.
+	Bytes int64 `json:"bytes"`
+	// Total is the bytes of every blob read by this copy so far.
+	Total int64 `json:"total"`
+}
+
+// Copy copies the image index or manifest that src names, with everything
+// under it, to dst, and returns the descriptor of what dst now holds at
+// the top. Either end is a registry reference
+// ("host[:port]/repo[:tag][@digest]") or an OCI image layout
+// ("oci:DIR[:tag]"; a missing layout is created). src must name a tag or a
+// digest; dst is tagged with its own tag, else src's tag, else nothing (a
+// layout then records the copy as an untagged index.json entry).
+//
+// Every blob is verified against its descriptor as it is read from the
+// source (digest and size; manifests at most 4 MiB), and a layout
+// destination verifies again as it writes. The tag is written last, after
+// everything under it arrived: a failed or cancelled copy leaves the
+// destination's tags as they were (blobs already copied stay; they are
+// content-addressed and unreferenced).
+//
+// Without CopyOptions.Platforms the index is copied byte for byte, so
+// digests round-trip: registry -> layout -> registry gives the same index
+// digest.
+func Copy(ctx context.Context, src, dst string, opts CopyOptions) (ocispec.Descriptor, error) {
+	from, sref, err := openCopySource(ctx, src, opts)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	if sref.Tag == "" && sref.Digest == "" {
+		return ocispec.Descriptor{}, fmt.Errorf("%w: copy source %q names no tag or digest (CopyAll copies every tag)", ErrCopyReference, shorten(src))
+	}
+	to, dref, err := openCopyDestination(dst, opts)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	c := newCopier(from, to, opts)
+	root, err := c.copyRoot(ctx, cmp.Or(sref.Digest.String(), sref.Tag))
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	if err := c.tag(ctx, root, cmp.Or(dref.Tag, sref.Tag)); err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	return root, nil
+}
+
+// copySource is what Copy reads: a repository or an OCI layout.
+type copySource interface {
+	resolve.Source
+	content.ReadOnlyGraphStorage
+}
+
+func openCopySource(ctx context.Context, ref string, opts CopyOptions) (copySource, resolve.Reference, error) {
+	src, r, err := resolve.Open(ctx, ref, opts.Remote)
+	if err != nil {
+		return nil, r, err
+	}
+	cs, ok := src.(copySource)
+	if !ok { // resolve.Open returns oras-go stores, which all have Exists
+		return nil, r, fmt.Errorf("%w: copy source %q cannot be read as a content store", ErrCopyReference, shorten(ref))
+	}
+	return cs, r, nil
+}
+
+func openCopyDestination(ref string, opts CopyOptions) (oras.Target, resolve.Reference, error) {
+	r, err := resolve.ParseReference(ref)
+	if err != nil {
+		return nil, r, err
+	}
+	if r.Digest != "" {
+		return nil, r, fmt.Errorf("%w: copy destination %q names a digest; name a tag or nothing", ErrCopyReference, shorten(ref))
+	}
+	if r.Layout != "" {
+		st, err := ocilayout.New(r.Layout)
+		if err != nil {
+			return nil, r, fmt.Errorf("extension: copy destination: %w", err)
+		}
+		return st, r, nil
+	}
+	repo, err := resolve.Remote(ref, opts.Remote)
+	if err != nil {
+		return nil, r, err
+	}
+	return repo, r, nil
+}
+
+// copier copies graphs from one source to one destination.
+type copier struct {
+	src  copySource
+	dst  oras.Target
+	opts CopyOptions
+
+	mu    sync.Mutex // serialises Progress and guards total
+	total int64
+}
+
+func newCopier(src copySource, dst oras.Target, opts CopyOptions) *copier {
+	return &copier{src: src, dst: dst, opts: opts}
+}
+
+// copyRoot copies what object names (filtered by platform when asked),
+// then the referrers, and returns the root written. It does not tag.
+func (c *copier) copyRoot(ctx context.Context, object string) (ocispec.Descriptor, error) {
+	root, body, err := fetchRoot(ctx, c.src, object)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	root = ocispec.Descriptor{MediaType: root.MediaType, Digest: root.Digest, Size: root.Size}
+	nodes := []ocispec.Descriptor{root} // whose referrers to copy
+	switch {
+	case len(c.opts.Platforms) == 0:
+		err = c.copyGraph(ctx, root)
+		nodes = append(nodes, c.children(root, body)...)
+	case isIndexMediaType(root.MediaType):
+		var kept []ocispec.Descriptor
+		root, kept, err = c.copyFiltered(ctx, root, body)
+		nodes = kept // the source index's referrers do not apply to the new one
+	default:
+		if err = c.checkManifestPlatform(ctx, root, body); err == nil {
+			err = c.copyGraph(ctx, root)
+		}
+	}
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	if c.opts.Referrers {
+		if err := c.copyReferrers(ctx, nodes, 1); err != nil {
+			return ocispec.Descriptor{}, err
+		}
+	}
+	return root, nil
+}
+
+// children returns the entries of an index body (verified already).
+func (c *copier) children(root ocispec.Descriptor, body []byte) []ocispec.Descriptor {
+	if !isIndexMediaType(root.MediaType) {
+		return nil
+	}
+	var idx ocispec.Index
+	if json.Unmarshal(body, &idx) != nil {
+		return nil
+	}
+	return idx.Manifests
+}
+
+func (c *copier) copyGraph(ctx context.Context, root ocispec.Descriptor) error {
+	err := oras.CopyGraph(ctx, verifyingSource{c.src, c}, c.dst, root, oras.CopyGraphOptions{
+		Concurrency:      c.opts.Concurrency,
+		MaxMetadataBytes: resolve.MaxManifestSize,
+	})
+	if err != nil {
+		return fmt.Errorf("extension: copy %s: %w", root.Digest, err)
+	}
+	return nil
+}
+
+// tag points tag at root in the destination; with no tag, a layout
+// records root as an untagged index.json entry so it stays reachable.
+func (c *copier) tag(ctx context.Context, root ocispec.Descriptor, tag string) error {
+	if tag == "" {
+		if _, ok := c.dst.(*ocilayout.Store); !ok {
+			return nil // a registry holds it by digest
+		}
+		tag = root.Digest.String() // the layout records an untagged entry
+	}
+	if err := c.dst.Tag(ctx, root, tag); err != nil {
+		return fmt.Errorf("extension: tag %s as %q: %w", root.Digest, tag, err)
+	}
+	return nil
+}
+
+// copyReferrers copies the referrers of nodes, and theirs, up to 3
+// levels.
+func (c *copier) copyReferrers(ctx context.Context, nodes []ocispec.Descriptor, level int) error {
+	if level > 3 {
+		return nil
+	}
+	var next []ocispec.Descriptor
+	for _, n := range nodes {
+		refs, err := registry.Referrers(ctx, c.src, ocispec.Descriptor{MediaType: n.MediaType, Digest: n.Digest, Size: n.Size}, "")
+		if err != nil {
+			return fmt.Errorf("extension: list referrers of %s: %w", n.Digest, err)
+		}
+		for _, r := range refs {
+			if err := c.copyGraph(ctx, r); err != nil {
+				return err
+			}
+			next = append(next, r)
+		}
+	}
+	if len(next) == 0 {
+		return nil
+	}
+	return c.copyReferrers(ctx, next, level+1)
+}
+
+// progress records n more bytes of d.
+func (c *copier) progress(d ocispec.Descriptor, done, n int64) {
+	if c.opts.Progress == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.total += n
+	c.opts.Progress(CopyProgress{Descriptor: d, Bytes: done, Total: c.total})
+}
+
+// verifyingSource verifies every blob as oras-go reads it, and reports
+// progress: oras-go's Fetch does not hash, and a registry destination
+// would otherwise be the only check.
+type verifyingSource struct {
+	content.ReadOnlyStorage
+	c *copier
+}
+
+func (s verifyingSource) Fetch(ctx context.Context, d ocispec.Descriptor) (io.ReadCloser, error) {
+	if err := checkDigestSize(d); err != nil {
+		return nil, err
+	}
+	rc, err := s.ReadOnlyStorage.Fetch(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	vr := newVerifiedReader(rc, d)
+	var done int64
+	vr.count = func(n int64) {
+		done += n
+		s.c.progress(d, done, n)
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{vr, rc}, nil
+}
+
+var _ content.ReadOnlyStorage = verifyingSource{}
