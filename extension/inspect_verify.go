@@ -141,7 +141,10 @@ func fetchVerifiedAll(ctx context.Context, f content.Fetcher, d ocispec.Descript
 // index it names, verified; a digest must come back as that digest. A
 // registry answers in one GET (FetchReference).
 func fetchRoot(ctx context.Context, src resolve.Source, object string) (ocispec.Descriptor, []byte, error) {
-	want, _ := digest.Parse(object) // "" for a tag
+	var want digest.Digest // "" for a tag
+	if d, err := digest.Parse(object); err == nil {
+		want = d
+	}
 	var (
 		d    ocispec.Descriptor
 		rc   io.ReadCloser
