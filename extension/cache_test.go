@@ -1,0 +1,174 @@
+package extension
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"pgoci/internal/testregistry"
+)
+
+// instRequests renders the request log as "METHOD path" lines, the
+// registry host left out.
+func instRequests(srv *testregistry.Server) []string {
+	var out []string
+	for _, r := range srv.Requests() {
+		out = append(out, r.Method+" "+r.Path)
+	}
+	return out
+}
+
+// TestInstallCache: a repeated install of the same digest into another
+// root makes no request at all; by tag, only the tag's index is fetched.
+func TestInstallCache(t *testing.T) {
+	srv := instRegistry(t)
+	idx := instPush(t, srv, "ext/cube", "1.5", "cube", 18, instFiles(instExt{name: "cube", version: "1.5"}))
+	cache := filepath.Join(t.TempDir(), "cache")
+	ctx := context.Background()
+	install := func(ref string) {
+		t.Helper()
+		_, err := Install(ctx, ref, instTarget(18), InstallOptions{Root: t.TempDir(), CacheDir: cache})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	byDigest := srv.Host() + "/ext/cube@" + idx.String()
+	srv.ResetRequests()
+	install(byDigest)
+	if n := len(srv.Requests()); n != 3 {
+		t.Errorf("cold install by digest: %d requests, want 3 (index, manifest, layer): %v", n, instRequests(srv))
+	}
+	srv.ResetRequests()
+	install(byDigest)
+	if got := instRequests(srv); len(got) != 0 {
+		t.Errorf("warm install by digest made requests: %v", got)
+	}
+	install(srv.Host() + "/ext/cube:1.5")
+	if diff := cmp.Diff([]string{"GET /v2/ext/cube/manifests/1.5"}, instRequests(srv)); diff != "" {
+		t.Errorf("warm install by tag (-want +got):\n%s", diff)
+	}
+}
+
+// TestCacheCorruptEntry: a cached blob that no longer hashes to its name
+// fails the read, is removed, and the next install fetches it again.
+func TestCacheCorruptEntry(t *testing.T) {
+	srv := instRegistry(t)
+	idx := instPush(t, srv, "ext/cube", "1.5", "cube", 18, instFiles(instExt{name: "cube", version: "1.5"}))
+	cache := filepath.Join(t.TempDir(), "cache")
+	ctx := context.Background()
+	ref := srv.Host() + "/ext/cube@" + idx.String()
+	res, err := Install(ctx, ref, instTarget(18), InstallOptions{Root: t.TempDir(), CacheDir: cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &blobCache{dir: cache}
+	rec := res.Packages[0]
+	// The layer is the only blob bigger than a manifest: find it by
+	// elimination.
+	entries, _ := os.ReadDir(filepath.Join(cache, "blobs", "sha256"))
+	var layer string
+	for _, e := range entries {
+		if e.Name() != rec.Index.Encoded() && e.Name() != rec.Manifest.Encoded() {
+			layer = filepath.Join(cache, "blobs", "sha256", e.Name())
+		}
+	}
+	if layer == "" || len(entries) != 3 {
+		t.Fatalf("cache holds %d blobs, want 3", len(entries))
+	}
+	b, _ := os.ReadFile(layer)
+	b[len(b)/2] ^= 0xff
+	if err := os.WriteFile(layer, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	if _, err := Install(ctx, ref, instTarget(18), InstallOptions{Root: root, CacheDir: cache}); err == nil || !strings.Contains(err.Error(), "corrupt") {
+		t.Fatalf("install from a corrupt cache: %v, want an error saying corrupt", err)
+	}
+	if _, err := os.Stat(layer); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("corrupt blob still cached: %v", err)
+	}
+	if _, err := Install(ctx, ref, instTarget(18), InstallOptions{Root: root, CacheDir: cache}); err != nil {
+		t.Fatalf("install after the corrupt blob was dropped: %v", err)
+	}
+	if _, ok := c.path(rec.Manifest); !ok {
+		t.Error("manifest digest not cacheable")
+	}
+}
+
+// TestInstallFaults injects faults into the layer transfer: the install
+// fails, the root is as it was, the cache holds no bad blob, and the
+// install succeeds once the registry behaves.
+func TestInstallFaults(t *testing.T) {
+	srv := instRegistry(t)
+	instPush(t, srv, "ext/cube", "1.4", "cube", 18, instFiles(instExt{name: "cube", version: "1.4"}))
+	instPush(t, srv, "ext/cube", "1.5", "cube", 18, instFiles(instExt{name: "cube", version: "1.5"}))
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		kind testregistry.FaultKind
+	}{
+		{"truncate", testregistry.FaultTruncate},
+		{"corrupt", testregistry.FaultCorrupt},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			opts := instOptions(t, root)
+			if _, err := Install(ctx, srv.Host()+"/ext/cube:1.4", instTarget(18), opts); err != nil {
+				t.Fatal(err)
+			}
+			before := instSnapshot(t, root)
+			if err := srv.AddFault(testregistry.Fault{Kind: tc.kind, Method: "GET", Path: "/blobs/", Times: -1}); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Install(ctx, srv.Host()+"/ext/cube:1.5", instTarget(18), opts)
+			srv.ClearFaults()
+			if err == nil {
+				t.Fatal("install through a faulty registry succeeded")
+			}
+			if diff := cmp.Diff(before, instSnapshot(t, root)); diff != "" {
+				t.Errorf("failed upgrade changed the root (-before +after):\n%s", diff)
+			}
+			res, err := Install(ctx, srv.Host()+"/ext/cube:1.5", instTarget(18), opts)
+			if err != nil || res.Packages[0].Action != ActionUpgraded {
+				t.Fatalf("install after the fault: %+v, %v", res.Packages, err)
+			}
+			if drift, err := Verify(ctx, ListOptions{Root: root}); err != nil || drift != nil {
+				t.Errorf("Verify = %+v, %v", drift, err)
+			}
+		})
+	}
+	t.Run("reset once, retried", func(t *testing.T) {
+		root := t.TempDir()
+		if err := srv.AddFault(testregistry.Fault{Kind: testregistry.FaultReset, Method: "GET", Path: "/blobs/"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Install(ctx, srv.Host()+"/ext/cube:1.5", instTarget(18), instOptions(t, root)); err != nil {
+			t.Fatalf("one reset should be retried: %v", err)
+		}
+	})
+	t.Run("cancelled", func(t *testing.T) {
+		root := t.TempDir()
+		cctx, cancel := context.WithCancel(ctx)
+		opts := instOptions(t, root)
+		opts.Events = func(e Event) {
+			if e.Kind == EventResolve {
+				cancel()
+			}
+		}
+		if _, err := Install(cctx, srv.Host()+"/ext/cube:1.5", instTarget(18), opts); !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled", err)
+		}
+		if list, _ := List(ctx, ListOptions{Root: root}); len(list) != 0 {
+			t.Errorf("cancelled install left %v", list)
+		}
+		entries, _ := os.ReadDir(filepath.Join(root, ".pgoci", "tmp"))
+		if len(entries) != 0 {
+			t.Errorf("cancelled install left %d entries in tmp", len(entries))
+		}
+	})
+}

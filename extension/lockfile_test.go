@@ -1,0 +1,58 @@
+package extension
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// TestLockFilePinning: a later install of the same reference gets the
+// pinned digest even after the tag moved; UpdateLock re-resolves; a pin
+// that no longer fits the target is ErrPinned.
+func TestLockFilePinning(t *testing.T) {
+	srv := instRegistry(t)
+	ref := srv.Host() + "/ext/cube:stable"
+	old := instPush(t, srv, "ext/cube", "stable", "cube", 18, instFiles(instExt{name: "cube", version: "1.4"}))
+	lock := filepath.Join(t.TempDir(), "lock.json")
+	ctx := context.Background()
+	install := func(opts InstallOptions) (Result, error) {
+		opts.Root, opts.LockFile, opts.CacheDir = t.TempDir(), lock, "-"
+		return Install(ctx, ref, instTarget(18), opts)
+	}
+	if res, err := install(InstallOptions{}); err != nil || res.Packages[0].Index != old {
+		t.Fatalf("first install: %+v, %v", res.Packages, err)
+	}
+	moved := instPush(t, srv, "ext/cube", "stable", "cube", 18, instFiles(instExt{name: "cube", version: "1.5"}))
+	res, err := install(InstallOptions{})
+	if err != nil || res.Packages[0].Index != old || res.Packages[0].Version != "1.4" {
+		t.Fatalf("pinned install: %+v, %v; want index %s", res.Packages, err, old)
+	}
+	res, err = install(InstallOptions{UpdateLock: true})
+	if err != nil || res.Packages[0].Index != moved || res.Packages[0].Version != "1.5" {
+		t.Fatalf("UpdateLock install: %+v, %v; want index %s", res.Packages, err, moved)
+	}
+	if res, err := install(InstallOptions{}); err != nil || res.Packages[0].Index != moved {
+		t.Fatalf("install after the update: %+v, %v", res.Packages, err)
+	}
+	lf, err := readLockFile(lock)
+	if err != nil || lf.Packages["cube"].Index != moved || lf.Packages["cube"].Reference != ref {
+		t.Errorf("lock file: %+v, %v", lf, err)
+	}
+	// The pinned image is for amd64: an arm64 server cannot use it.
+	arm := instTarget(18)
+	arm.Platform = ocispec.Platform{OS: "linux", Architecture: "arm64"}
+	if _, err := Install(ctx, ref, arm, InstallOptions{Root: t.TempDir(), LockFile: lock, CacheDir: "-"}); !errors.Is(err, ErrPinned) {
+		t.Errorf("pinned digest for another platform: %v, want ErrPinned", err)
+	}
+	// "-" disables the lock file: the default one is not written either.
+	root := t.TempDir()
+	if _, err := Install(ctx, ref, instTarget(18), InstallOptions{Root: root, LockFile: "-", CacheDir: "-"}); err != nil {
+		t.Fatal(err)
+	}
+	if lf, _ := readLockFile(filepath.Join(root, ".pgoci", "lock.json")); len(lf.Packages) != 0 {
+		t.Errorf("lock file written with LockFile \"-\": %+v", lf)
+	}
+}
