@@ -48,4 +48,43 @@
 // temporary file (never into memory), because a registry push needs the
 // digest and size before the first byte. The file is removed when the
 // push ends, whether it succeeded or not.
+//
+// # Inspecting
+//
+// [Inspect] reads what a reference names: the index, every manifest under
+// it (platform, size, digest, layers) with its labels parsed by
+// [labels.Parse], and the referrers of the index and of each manifest
+// (signatures, SBOMs, attestations) as the OCI referrers API lists them;
+// for an OCI layout, the index.json manifests whose subject they are.
+// Everything is verified as resolve verifies it (digest and size, 4 MiB
+// for manifests and configs, media type against content). Labels that do
+// not parse are kept per manifest ([InspectedManifest].LabelsErr) rather
+// than failing the inspection. An [Inspection] marshals to the JSON that
+// `pgoci inspect --json` prints.
+//
+// # Copying for air-gapped sites
+//
+// [Copy] copies an index or manifest, with everything under it, between
+// registries and OCI image layout directories ("oci:DIR[:tag]"). Every
+// blob is hashed against its descriptor as it is read, a layout
+// destination verifies again as it writes, and the tag is written last:
+// a failed copy leaves the destination's tags unchanged. Layouts are
+// written through pgoci's own store, safe under concurrent writers in
+// several processes (index.json updated under flock and replaced by
+// rename). Without [CopyOptions].Platforms an index is copied byte for
+// byte and digests round-trip (registry -> layout -> registry); with it,
+// the destination gets a new index of the selected entries, with a new
+// digest. [CopyOptions].Referrers copies signatures and SBOMs too.
+//
+// [CopyAll] fills a mirror with several repositories. Each keeps its last
+// path element as its name, so the installer finds a dependency next to
+// the package requiring it, as it does in the source registry:
+//
+//	ghcr.io/acme/cube:1.5       -> oci:/mirror/cube:1.5  (the layout /mirror/cube)
+//	ghcr.io/acme/earthdistance  -> oci:/mirror/earthdistance, every tag
+//	ghcr.io/acme/cube:1.5       -> registry.local/pg/cube:1.5
+//
+// A mirror directory is thus a directory of OCI layouts, one per
+// repository, whose tags are the source's tags: skopeo, oras and resolve
+// read each of them unchanged.
 package extension
