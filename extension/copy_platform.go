@@ -35,11 +35,9 @@ func platformSelected(sel []ocispec.Platform, p *ocispec.Platform) bool {
 // filterIndex returns the entries of idx whose platform is selected, and
 // the attestation entries that describe one of them.
 func filterIndex(idx ocispec.Index, sel []ocispec.Platform) []ocispec.Descriptor {
-	var kept []ocispec.Descriptor
 	keptDigests := map[digest.Digest]bool{}
 	for _, e := range idx.Manifests {
 		if _, att := e.Annotations[dockerReferenceDigest]; !att && platformSelected(sel, e.Platform) {
-			kept = append(kept, e)
 			keptDigests[e.Digest] = true
 		}
 	}
@@ -69,8 +67,8 @@ func (c *copier) copyFiltered(ctx context.Context, root ocispec.Descriptor, body
 			return ocispec.Descriptor{}, nil, err
 		}
 	}
-	// Keep every other field of the source index (annotations,
-	// artifactType, subject, unknown fields are dropped by the decode).
+	// The other fields of the source index (annotations, artifactType,
+	// subject) are kept; fields ocispec.Index does not know are dropped.
 	idx.Manifests = kept
 	if idx.MediaType == "" {
 		idx.MediaType = root.MediaType
