@@ -75,7 +75,7 @@ func runPack(ctx context.Context, e *env, args []string) error {
 		}
 		extra[k] = v
 	}
-	dst, ref, err := openTarget(ctx, e, pos[1])
+	dst, ref, err := openTarget(e, pos[1])
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+
+	"pgoci/extension"
+)
+
+func installCommand() command {
+	return command{
+		name: "install",
+		usage: "install REF --root DIR [target flags] [--version CONSTRAINT] [--cache DIR] [--no-deps] [--update-lock] [--durable]\n" +
+			"       pgoci install REF --pg-config PATH [--state DIR] [...]   (PostgreSQL 17 and older)",
+		summary: "resolve, verify and install an extension (and the extensions it requires) so that CREATE EXTENSION works " +
+			"without a restart; --root for PostgreSQL 18+, --pg-config alone installs into the server's own directories",
+		run: runInstall,
+	}
+}
+
+// locationFlags name an install location: --root, or --pg-config with
+// an optional --state.
+type locationFlags struct{ root, pgConfig, state string }
+
+func (l *locationFlags) register(fs *flag.FlagSet, withPGConfig bool) {
+	fs.StringVar(&l.root, "root", "", "")
+	fs.StringVar(&l.state, "state", "", "")
+	if withPGConfig {
+		fs.StringVar(&l.pgConfig, "pg-config", "", "")
+	}
+}
+
+func (l *locationFlags) check() error {
+	if l.root == "" && l.pgConfig == "" {
+		return usagef("--root DIR (PostgreSQL 18+) or --pg-config PATH (PostgreSQL 17 and older) is required")
+	}
+	return nil
+}
+
+func (l *locationFlags) list() extension.ListOptions {
+	return extension.ListOptions{Root: l.root, PGConfig: l.pgConfig, StateDir: l.state}
+}
+
+func runInstall(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("install", flag.ContinueOnError)
+	var tf targetFlags
+	tf.register(fs) // registers --pg-config, shared with the location
+	var loc locationFlags
+	loc.register(fs, false)
+	version := fs.String("version", "", "")
+	cache := fs.String("cache", "", "")
+	noDeps := fs.Bool("no-deps", false, "")
+	updateLock := fs.Bool("update-lock", false, "")
+	durable := fs.Bool("durable", false, "")
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := wantArgs(pos, "REF"); err != nil {
+		return err
+	}
+	loc.pgConfig = tf.pgConfig
+	if err := loc.check(); err != nil {
+		return err
+	}
+	target, policy, err := tf.target(ctx)
+	if err != nil {
+		return err
+	}
+	p := newProgress(e, "fetch")
+	res, err := extension.Install(ctx, pos[0], target, extension.InstallOptions{
+		Root: loc.root, PGConfig: loc.pgConfig, StateDir: loc.state, CacheDir: *cache,
+		Policy: policy, Version: *version, Remote: e.remoteOptions(), NoDeps: *noDeps,
+		UpdateLock: *updateLock, Durable: *durable,
+		Events: func(ev extension.Event) { renderEvent(e, p, ev) },
+	})
+	p.done()
+	if err != nil {
+		return explainIncompatible(e, err)
+	}
+	for _, pkg := range res.Packages {
+		line := fmt.Sprintf("%s %s %s (%s)", pkg.Action, pkg.Name, pkg.Version, pkg.Manifest)
+		if pkg.Previous != "" {
+			line += ", was " + pkg.Previous
+		}
+		if pkg.Dependency {
+			line += ", as a dependency"
+		}
+		if pkg.Restart {
+			line += "; needs shared_preload_libraries and a server restart"
+		}
+		fmt.Fprintln(e.stdout, line)
+	}
+	return nil
+}
+
+// renderEvent shows fetch progress on a terminal and the dependency
+// decisions always; the rest is summarised at the end.
+func renderEvent(e *env, p *progress, ev extension.Event) {
+	switch ev.Kind {
+	case extension.EventFetch:
+		p.update(ev.Bytes, ev.Total)
+	case extension.EventDependency:
+		fmt.Fprintf(e.stdout, "requires %s: installing it from %s\n", ev.Package, ev.Reference)
+	}
+}
