@@ -87,4 +87,106 @@
 // A mirror directory is thus a directory of OCI layouts, one per
 // repository, whose tags are the source's tags: skopeo, oras and resolve
 // read each of them unchanged.
+//
+// # Installing
+//
+// [Install] puts an extension package on a server's machine: it resolves
+// the reference for the server's [resolve.Target] (an image that does not
+// fit is a *[resolve.IncompatibleError], unchanged), installs the packages
+// of the extensions it requires first, fetches the layers through a blob
+// cache, verifies and unpacks them into a staging directory, and publishes
+// the result under a file lock. [Uninstall], [List] and [Verify] work on
+// the records it keeps.
+//
+//	res, err := extension.Install(ctx, "ghcr.io/acme/earthdistance:1.2", target,
+//		extension.InstallOptions{Root: "/var/lib/pgoci"})
+//	fmt.Print(res.Settings.PostgresqlConf()) // once, in postgresql.conf
+//
+// PostgreSQL 18 and newer (InstallOptions.Root): each package lives in
+// <root>/packages/<name>/<first 16 hex digits of the manifest digest>/ (the
+// unpacked image root: share/extension, lib, system, bin, licenses), and
+// <root>/packages/<name>/current is a relative symlink to it. The merged
+// view, <root>/share/extension/<file>, <root>/lib/<file> (lib/bitcode/...
+// included), <root>/system/<file> and <root>/bin/<file>, holds relative
+// symlinks through packages/<name>/current. So the server settings
+//
+//	extension_control_path = '$system:<root>/share'
+//	dynamic_library_path = '$libdir:<root>/lib'
+//
+// ([layout.PathSettings], returned in [Result.Settings]) never change: a
+// new package is usable by CREATE EXTENSION with no restart and no reload
+// (a package that needs shared_preload_libraries still needs its restart;
+// [Installed.Restart] says so). A view file already owned by another
+// package, or by nobody pgoci knows, is a *[ConflictError] naming the file
+// and both parties, found before anything changes. An upgrade (any other
+// manifest digest) is unpacked side by side, current is switched with one
+// rename, view links are added for new files and removed for files the new
+// version lacks, and the old directory is removed. State lives in
+// <root>/.pgoci/ only: lock (the flock(2) serialising commits),
+// installed/<name>.json (the records, replaced atomically), lock.json and
+// tmp/ (staging). Nothing else appears in the root.
+//
+// PostgreSQL 17 and older (InstallOptions.PGConfig without Root): files go
+// into the server's own sharedir/extension and pkglibdir (lib/bitcode into
+// pkglibdir/bitcode), read from pg_config; licenses into
+// <state>/licenses/<name>/. A destination that exists and is not this
+// package's, by the records, is a *[ConflictError]: server files and other
+// packages' files are never overwritten. Modules and scripts are written
+// first and control files last, each under a temporary name then renamed,
+// so CREATE EXTENSION sees an extension only when it is complete; an
+// uninstall removes the control files first, then exactly the recorded
+// files and the directories the package created. An image holding
+// system/ libraries or bin/ programs is refused ([ErrNotInstallable]):
+// without an install root there is nowhere the server would find them.
+// The state directory defaults to <sharedir>/.pgoci.
+//
+// # Dependencies
+//
+// Each extension named in a requires list that the package itself, an
+// installed package or the server does not provide is installed first,
+// from InstallOptions.DependencyRef (default [DefaultDependencyRef]: the
+// repository next to the package's, named after the extension, highest
+// version), depth first, so dependencies are committed before their
+// dependents. The server provides an extension when
+// <sharedir>/extension/<name>.control exists in InstallOptions.ServerShareDir
+// (or pg_config's sharedir); without either, required extensions not
+// installed by pgoci are always fetched. A cycle is ErrDependencyCycle and
+// a dependency that cannot be installed ErrMissingDependency, both as a
+// *[DependencyError] whose chain reads "earthdistance -> cube -> ...".
+// InstallOptions.NoDeps skips all this.
+//
+// # Cache and lock file
+//
+// Blobs, manifests and indexes are cached by digest under
+// os.UserCacheDir()/pgoci (InstallOptions.CacheDir; "-" for none): bytes
+// are teed into a temporary file while they are verified and renamed into
+// <cache>/blobs/sha256/<hex> only when they hashed right, so processes may
+// share a cache. Reading a cached blob verifies it again, and a blob that
+// no longer hashes right is dropped. A repeated install of a digest
+// reference makes no request; one by tag makes one (the tag's manifest or
+// index). OCI layout references are not cached.
+//
+// Every install records name -> reference -> digests in a lock file
+// (<state>/lock.json by default). A later install of the same reference
+// and version constraint resolves the pinned digest (the index when there
+// is one, so a lock file serves several platforms) even after the tag
+// moved; a pin that no longer fits the target is ErrPinned. Set
+// InstallOptions.UpdateLock to re-resolve, LockFile "-" to do without.
+// Uninstall leaves pins in place.
+//
+// # Crashes and concurrency
+//
+// Downloads and unpacking run outside the lock, in a private workspace
+// under <state>/tmp whose own lock file tells cleaners it is alive; only
+// the commit (renames, links, records) holds the root's lock, so installs
+// from many goroutines or processes overlap and a package installed by
+// several at once is committed once. A process killed before its commit
+// leaves nothing visible, and the next install removes its workspace (its
+// lock file is no longer held, whatever the PID namespace). A record is
+// marked pending during its commit: a crash inside those milliseconds
+// leaves a record that lists every file the commit may have written, so
+// installing again or uninstalling finishes the job, and [Verify] reports
+// it. InstallOptions.Durable adds the fsyncs that make a finished install
+// survive a power loss. The SDK never prints: progress goes to
+// InstallOptions.Events.
 package extension

@@ -249,4 +249,3 @@ func pruneDirs17(dirs []string) []string {
 	slices.Sort(kept)
 	return kept
 }
-

@@ -87,8 +87,8 @@ func TestInstallPG17(t *testing.T) {
 		t.Fatalf("upgrade: %+v, %v", res.Packages, err)
 	}
 	for p, want := range map[string]string{
-		filepath.Join(share, "extension", "cube.control"): cube15["share/extension/cube.control"],
-		filepath.Join(lib, "cube.so"):                     cube15["lib/cube.so"],
+		filepath.Join(share, "extension", "cube.control"):                     cube15["share/extension/cube.control"],
+		filepath.Join(lib, "cube.so"):                                         cube15["lib/cube.so"],
 		filepath.Join(share, ".pgoci", "licenses", "cube", "cube", "LICENSE"): "PostgreSQL License",
 	} {
 		if got := instRead(t, p); got != want {

@@ -71,10 +71,13 @@ func (i *installer) commit18(st *staged, prev *Installed) (Installed, error) {
 		return Installed{}, err
 	}
 	pkgDir := filepath.Join(root, filepath.FromSlash(packageDir(rec.Name)))
-	if err := i.placePackage(st.dir, pkgDir, hex); err != nil {
-		return Installed{}, err
+	err = i.placePackage(st.dir, pkgDir, hex)
+	if err == nil {
+		err = switchCurrent(pkgDir, hex, i.opts.Durable)
 	}
-	if err := switchCurrent(pkgDir, hex, i.opts.Durable); err != nil {
+	if err != nil {
+		// Nothing is visible yet: put the previous record back.
+		i.restoreRecord(rec.Name, prev)
 		return Installed{}, err
 	}
 	if err := linkView(root, rec.Name, view, i.opts.Durable); err != nil {
@@ -91,6 +94,16 @@ func (i *installer) commit18(st *staged, prev *Installed) (Installed, error) {
 		i.trash(filepath.Join(root, filepath.FromSlash(prev.Dir)))
 	}
 	return rec, nil
+}
+
+// restoreRecord puts back the record a failed commit replaced by its
+// pending one (or removes it when there was none).
+func (i *installer) restoreRecord(name string, prev *Installed) {
+	if prev != nil {
+		i.loc.writeRecord(*prev, i.opts.Durable)
+		return
+	}
+	i.loc.removeRecord(name, i.opts.Durable)
 }
 
 // checkViewConflicts refuses view paths that another package owns, or
