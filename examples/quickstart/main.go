@@ -1,8 +1,11 @@
 // Command quickstart is the README's first command: it runs pgoci's main
 // job end to end with no outside service. It starts an in-process OCI
-// registry, packs the demo extension (layout/testdata/demo) for two
+// registry, packs the demo extension package (layout/testdata/demo) for two
 // PostgreSQL majors and two architectures, pushes the images and their
-// index, and copies the tagged index into an OCI image layout directory.
+// index, resolves the image that fits this machine, installs it into a
+// temporary root, prints the server settings and the installed files,
+// verifies and uninstalls it, and mirrors the index into an OCI image
+// layout for air-gapped sites.
 //
 // Every step prints one line. Run it from anywhere inside the repository:
 //
@@ -14,14 +17,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
-	"oras.land/oras-go/v2"
-	"oras.land/oras-go/v2/content/oci"
 	"oras.land/oras-go/v2/registry/remote"
 
 	"pgoci/extension"
 	"pgoci/internal/demo"
 	"pgoci/internal/testregistry"
+	"pgoci/labels"
+	"pgoci/resolve"
 )
 
 func main() {
@@ -43,14 +47,73 @@ func run(ctx context.Context) error {
 		return err
 	}
 	defer srv.Close()
-	fmt.Printf("registry     started an in-process OCI registry at %s\n", srv.Host())
+	step("registry", "started an in-process OCI registry at %s", srv.Host())
 
-	repo, err := remote.NewRepository(srv.Host() + "/extensions/pgoci_demo")
+	ref := srv.Host() + "/extensions/" + demo.Package + ":" + demo.Version
+	if err := packAndPush(ctx, work, ref); err != nil {
+		return err
+	}
+
+	// The server: PostgreSQL 18 on this machine's platform. Its libc and
+	// distro are left unknown: the default policy reports them rather than
+	// refusing.
+	target := resolve.Target{PG: labels.PG{Major: 18}, Platform: resolve.HostPlatform()}
+	r, err := resolve.ResolveReference(ctx, ref, target, resolve.Options{})
+	if err != nil {
+		return err
+	}
+	step("resolve", "%s -> %s for %s (%d other candidates rejected, %d properties unknown)",
+		ref, short(r.Manifest.Digest.String()), resolve.PlatformString(r.Platform), len(r.Rejected), len(r.Report))
+
+	root := filepath.Join(work, "root")
+	opts := extension.InstallOptions{Root: root, CacheDir: filepath.Join(work, "cache")}
+	res, err := extension.Install(ctx, ref, target, opts)
+	if err != nil {
+		return err
+	}
+	for _, p := range res.Packages {
+		step("install", "%s %s %s into %s (%d files)", p.Action, p.Name, p.Version, filepath.Base(root), len(p.Files))
+	}
+	for _, line := range strings.Split(strings.TrimSpace(res.Settings.PostgresqlConf()), "\n") {
+		step("settings", "%s", strings.ReplaceAll(line, work, "$WORK"))
+	}
+	if err := listView(root); err != nil {
+		return err
+	}
+	list := extension.ListOptions{Root: root}
+	drift, err := extension.Verify(ctx, list)
+	if err != nil {
+		return err
+	}
+	step("verify", "%d installed files differ from their records", len(drift))
+	removed, err := extension.Uninstall(ctx, demo.Package, extension.UninstallOptions{Root: root})
+	if err != nil {
+		return err
+	}
+	left, err := extension.List(ctx, list)
+	if err != nil {
+		return err
+	}
+	step("uninstall", "removed %s %s; %d packages left", removed.Name, removed.Version, len(left))
+
+	mirror := "oci:" + filepath.Join(work, "mirror")
+	copied, err := extension.Copy(ctx, ref, mirror+":"+demo.Version, extension.CopyOptions{})
+	if err != nil {
+		return err
+	}
+	step("copy", "registry -> OCI layout: index %s (same digest as pushed: %v)", short(copied.Digest.String()), copied.Digest == r.Index.Digest)
+	step("requests", "%d HTTP requests served by the registry", len(srv.Requests()))
+	return nil
+}
+
+// packAndPush packs the demo for PostgreSQL 17 and 18 on amd64 and arm64
+// and pushes the four images under one index tagged ref's tag.
+func packAndPush(ctx context.Context, work, ref string) error {
+	repo, err := remote.NewRepository(strings.TrimSuffix(ref, ":"+demo.Version))
 	if err != nil {
 		return err
 	}
 	repo.PlainHTTP = true // loopback registry
-
 	var images []extension.Image
 	for _, major := range []int{17, 18} {
 		tree, err := demo.Tree(work, major)
@@ -59,36 +122,41 @@ func run(ctx context.Context) error {
 		}
 		for _, arch := range []string{"amd64", "arm64"} {
 			platform, meta := demo.Build(major, arch)
-			build := extension.Build{Platform: platform, Metadata: meta}
-			img, err := extension.Pack(ctx, repo, tree, build, extension.PackOptions{})
+			img, err := extension.Pack(ctx, repo, tree, extension.Build{Platform: platform, Metadata: meta}, extension.PackOptions{})
 			if err != nil {
 				return fmt.Errorf("pack for PostgreSQL %d %s: %w", major, arch, err)
 			}
-			fmt.Printf("pack         pgoci_demo 1.1.0 for PostgreSQL %d linux/%s: manifest %s, layer %d bytes\n",
-				major, arch, short(img.Manifest.Digest.String()), img.Layers[0].Size)
+			step("pack", "%s %s for PostgreSQL %d %s: manifest %s, layer %d bytes", demo.Package, demo.Version,
+				major, resolve.PlatformString(platform), short(img.Manifest.Digest.String()), img.Layers[0].Size)
 			images = append(images, img)
 		}
 	}
-	idx, err := extension.PushIndex(ctx, repo, images, "1.1.0")
+	idx, err := extension.PushIndex(ctx, repo, images, demo.Version)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("push         index %s tagged %s/extensions/pgoci_demo:1.1.0 (%d manifests)\n",
-		short(idx.Digest.String()), srv.Host(), len(images))
-
-	layoutDir := filepath.Join(work, "oci")
-	store, err := oci.New(layoutDir)
-	if err != nil {
-		return err
-	}
-	got, err := oras.Copy(ctx, repo, "1.1.0", store, "1.1.0", oras.DefaultCopyOptions)
-	if err != nil {
-		return err
-	}
-	fmt.Printf("copy         registry -> OCI layout %s: index %s, same digest: %v\n",
-		filepath.Base(layoutDir), short(got.Digest.String()), got.Digest == idx.Digest)
-	fmt.Printf("requests     %d HTTP requests served by the registry\n", len(srv.Requests()))
+	step("push", "index %s tagged %s (%d manifests)", short(idx.Digest.String()), ref, len(images))
 	return nil
+}
+
+// listView prints the merged view the server reads through its settings.
+func listView(root string) error {
+	for _, dir := range []string{"share/extension", "lib"} {
+		entries, err := os.ReadDir(filepath.Join(root, dir))
+		if err != nil {
+			return err
+		}
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		step("files", "%s/: %s", dir, strings.Join(names, " "))
+	}
+	return nil
+}
+
+func step(what, format string, a ...any) {
+	fmt.Printf("%-10s %s\n", what, fmt.Sprintf(format, a...))
 }
 
 func short(d string) string { return d[:len("sha256:")+12] }
