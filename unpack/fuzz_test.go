@@ -6,14 +6,24 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
+	"time"
 
 	"pgoci/internal/tartest"
 	"pgoci/unpack"
 )
 
+// fuzzHang is how long one fuzz input may take before it counts as a hang.
+const fuzzHang = 10 * time.Second
+
 // fuzzLimits keep each fuzz iteration small and fast.
 var fuzzLimits = unpack.Limits{TotalBytes: 8 << 20, Entries: 2000, RatioAfter: 1 << 20}
+
+// Run each target with a short minimisation time, or the fuzzer spends
+// most of a short run minimising (each input sets up a whole tree):
+//
+//	go test ./unpack -run '^$' -fuzz '^FuzzLayerTar$' -fuzztime 45s -fuzzminimizetime 3s
 
 // fuzzApply applies a fixed base layer (symlinks aimed at the outside tree,
 // a read-only directory) and then data as a second layer: whatever data
@@ -29,6 +39,13 @@ func fuzzApply(t *testing.T, mt string, data []byte) {
 	top := tartest.Descriptor(mt, data)
 	srcs = append(srcs, unpack.LayerSource{Descriptor: top, Open: opener(data)})
 	before := snapshot(t, e.tmp, e.dst)
+	// A hang is a bug too: crash with every goroutine's stack, so the
+	// fuzzer keeps the input.
+	watchdog := time.AfterFunc(fuzzHang, func() {
+		buf := make([]byte, 1<<20)
+		panic(fmt.Sprintf("unpack took over %v:\n%s", fuzzHang, buf[:runtime.Stack(buf, true)]))
+	})
+	defer watchdog.Stop()
 	_, err := unpack.Apply(context.Background(), e.dst, srcs, unpack.Options{Limits: fuzzLimits})
 	e.checkConfined(t, before, err != nil)
 	if err == nil {
