@@ -67,3 +67,6 @@ func (l *flock) unlock() {
 		l.f = nil
 	}
 }
+
+// installNoFollow makes an open fail on a symbolic link.
+const installNoFollow = syscall.O_NOFOLLOW

@@ -17,3 +17,6 @@ func lockFile(ctx context.Context, path string) (*flock, error) {
 func tryLock(path string) (*flock, bool) { return nil, false }
 
 func (l *flock) unlock() {}
+
+// installNoFollow is not available off Unix.
+const installNoFollow = 0

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 
 	"github.com/opencontainers/go-digest"
 )
@@ -55,7 +54,7 @@ func hashTree(ctx context.Context, dir string) ([]InstalledFile, error) {
 // hashFile returns the size and SHA-256 of a regular file, without
 // following a symbolic link.
 func hashFile(p string) (int64, digest.Digest, error) {
-	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	f, err := os.OpenFile(p, os.O_RDONLY|installNoFollow, 0)
 	if err != nil {
 		return 0, "", err
 	}

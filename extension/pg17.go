@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"pgoci/layout"
@@ -181,7 +180,7 @@ func placeFile(p placement, durable bool) error {
 }
 
 func copyFile(src, dst string, durable bool) error {
-	in, err := os.OpenFile(src, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	in, err := os.OpenFile(src, os.O_RDONLY|installNoFollow, 0)
 	if err != nil {
 		return err
 	}
