@@ -62,8 +62,8 @@ func (k EventKind) String() string {
 // Fields that do not apply to a kind are zero.
 type Event struct {
 	Kind EventKind
-	// Package is the package name ("" before it is known, at
-	// EventResolve of a dependency it is the extension required).
+	// Package is the package name; at EventDependency it is the name of
+	// the extension required.
 	Package string
 	// Version is the package version, when known.
 	Version string

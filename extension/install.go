@@ -161,10 +161,9 @@ type installer struct {
 	stack []frame
 }
 
-type frame struct {
-	label string // package name, or the extension required
-	exts  []string
-}
+// frame is a package whose dependencies are being installed: the
+// extensions it provides.
+type frame struct{ exts []string }
 
 func newInstaller(loc location, target resolve.Target, opts InstallOptions) (*installer, error) {
 	if err := loc.prepare(); err != nil {
@@ -239,13 +238,10 @@ func (i *installer) install(ctx context.Context, ref, version string, chain []st
 	}
 	i.emit(Event{Kind: EventResolve, Package: name, Version: res.Metadata.Package.Version, Reference: ref, Digest: res.Manifest.Digest})
 	if !i.opts.NoDeps {
-		label := name
-		if len(chain) > 0 {
-			label = chain[len(chain)-1]
-		} else {
+		if len(chain) == 0 {
 			chain = []string{name}
 		}
-		i.stack = append(i.stack, frame{label: label, exts: extensionNames(res.Metadata)})
+		i.stack = append(i.stack, frame{exts: extensionNames(res.Metadata)})
 		err := i.installDeps(ctx, ref, res.Metadata, chain)
 		i.stack = i.stack[:len(i.stack)-1]
 		if err != nil {

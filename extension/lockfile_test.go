@@ -3,10 +3,14 @@ package extension
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"pgoci/resolve"
 )
 
 // TestLockFilePinning: a later install of the same reference gets the
@@ -55,4 +59,61 @@ func TestLockFilePinning(t *testing.T) {
 	if lf, _ := readLockFile(filepath.Join(root, ".pgoci", "lock.json")); len(lf.Packages) != 0 {
 		t.Errorf("lock file written with LockFile \"-\": %+v", lf)
 	}
+}
+
+// FuzzLockFile reads arbitrary lock files: an error or a lock file whose
+// pins are references with a valid digest, never a panic.
+func FuzzLockFile(f *testing.F) {
+	f.Add([]byte(`{"packages":{"cube":{"reference":"r.example/ext/cube:1.5","digest":"sha256:` + strings.Repeat("a", 64) + `"}}}`), "r.example/ext/cube:1.5")
+	f.Add([]byte(`{"packages":{"x":{"reference":"oci:/m/x","digest":"sha256:zz","index":"md5:1"}}}`), "oci:/m/x")
+	f.Add([]byte(`{"packages":null}`), "")
+	f.Add([]byte(`[]`), "x")
+	f.Fuzz(func(t *testing.T, data []byte, ref string) {
+		p := filepath.Join(t.TempDir(), "lock.json")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		lf, err := readLockFile(p)
+		if err != nil {
+			if !errors.Is(err, ErrState) {
+				t.Fatalf("error %v does not wrap ErrState", err)
+			}
+			return
+		}
+		pin, _, ok := lf.pinned(ref, "")
+		if !ok {
+			return
+		}
+		r, err := resolve.ParseReference(pin)
+		if err != nil || r.Digest.Validate() != nil {
+			t.Fatalf("pinned %q from %q: %v", pin, ref, err)
+		}
+	})
+}
+
+// FuzzRecord reads arbitrary install records: an error wrapping ErrState
+// or a record of the right name, never a panic.
+func FuzzRecord(f *testing.F) {
+	f.Add([]byte(`{"name":"cube","manifest":"sha256:` + strings.Repeat("b", 64) + `","files":[{"path":"lib/cube.so","size":3}]}`))
+	f.Add([]byte(`{"name":"other"}`))
+	f.Add([]byte(`{"name":"cube","files":{}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		loc := location{state: t.TempDir()}
+		if err := loc.prepare(); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(loc.recordPath("cube"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		recs, err := loc.readRecords()
+		if err != nil {
+			if !errors.Is(err, ErrState) {
+				t.Fatalf("error %v does not wrap ErrState", err)
+			}
+			return
+		}
+		if recs["cube"].Name != "cube" {
+			t.Fatalf("record named %q", recs["cube"].Name)
+		}
+	})
 }
