@@ -168,3 +168,52 @@ func TestInstallPG17StateDir(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestInstallPG17InterruptedCommit simulates a crash inside a commit: the
+// pending record owns the files already written, so installing again
+// finishes the job and uninstalling removes everything.
+func TestInstallPG17InterruptedCommit(t *testing.T) {
+	srv := instRegistry(t)
+	instPush(t, srv, "ext/cube", "1.4", "cube", 17, instFiles(instExt{name: "cube", version: "1.4"}))
+	instPush(t, srv, "ext/cube", "1.5", "cube", 17, instFiles(instExt{name: "cube", version: "1.5"}))
+	pgConfig, top := instServer(t)
+	share := filepath.Join(top, "share", "postgresql", "17")
+	server := instSnapshot(t, top, "share/postgresql/17/.pgoci")
+	ctx := context.Background()
+	opts := InstallOptions{PGConfig: pgConfig, CacheDir: "-"}
+	if _, err := Install(ctx, srv.Host()+"/ext/cube:1.4", instTarget(17), opts); err != nil {
+		t.Fatal(err)
+	}
+	// The crash: the 1.5 script is in place, the record is pending.
+	loc := location{state: filepath.Join(share, ".pgoci")}
+	rec, err := loc.readRecord("cube")
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(share, "extension", "cube--1.5.sql")
+	if err := os.WriteFile(script, []byte("partial"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rec.Pending = true
+	rec.Files = append(rec.Files, InstalledFile{Path: script, Size: 3})
+	if err := loc.writeRecord(rec, false); err != nil {
+		t.Fatal(err)
+	}
+	drift, err := Verify(ctx, ListOptions{PGConfig: pgConfig})
+	if err != nil || len(drift) == 0 || drift[0].Problem != DriftPending {
+		t.Errorf("Verify after the crash = %+v, %v; want a pending drift first", drift, err)
+	}
+	res, err := Install(ctx, srv.Host()+"/ext/cube:1.5", instTarget(17), opts)
+	if err != nil || res.Packages[0].Action != ActionUpgraded || res.Packages[0].Pending {
+		t.Fatalf("install after the crash: %+v, %v", res.Packages, err)
+	}
+	if drift, err := Verify(ctx, ListOptions{PGConfig: pgConfig}); err != nil || drift != nil {
+		t.Errorf("Verify = %+v, %v", drift, err)
+	}
+	if _, err := Uninstall(ctx, "cube", UninstallOptions{PGConfig: pgConfig}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(server, instSnapshot(t, top, "share/postgresql/17/.pgoci")); diff != "" {
+		t.Errorf("server tree changed (-before +after):\n%s", diff)
+	}
+}
