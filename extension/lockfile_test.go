@@ -64,7 +64,7 @@ func TestLockFilePinning(t *testing.T) {
 // FuzzLockFile reads arbitrary lock files: an error or a lock file whose
 // pins are references with a valid digest, never a panic.
 func FuzzLockFile(f *testing.F) {
-	f.Add([]byte(`{"packages":{"cube":{"reference":"r.example/ext/cube:1.5","digest":"sha256:` + strings.Repeat("a", 64) + `"}}}`), "r.example/ext/cube:1.5")
+	f.Add([]byte(`{"packages":{"cube":{"reference":"r.example/ext/cube:1.5","digest":"sha256:`+strings.Repeat("a", 64)+`"}}}`), "r.example/ext/cube:1.5")
 	f.Add([]byte(`{"packages":{"x":{"reference":"oci:/m/x","digest":"sha256:zz","index":"md5:1"}}}`), "oci:/m/x")
 	f.Add([]byte(`{"packages":null}`), "")
 	f.Add([]byte(`[]`), "x")
