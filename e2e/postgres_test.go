@@ -4,8 +4,11 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -68,32 +71,43 @@ func TestContribMovedOut(t *testing.T) {
 
 // TestDynamicLoadFromRoot: cube and earthdistance, packed from the server
 // tree and pushed to the real registry, become loadable by a running
-// PostgreSQL 18 once their files appear in an install root its
-// extension_control_path and dynamic_library_path name: no restart, no
-// reload.
+// PostgreSQL 18 once extension.Install (the SDK) puts them in an install
+// root its extension_control_path and dynamic_library_path name: no
+// restart, no reload. Installing earthdistance pulls cube from the
+// repository next to it.
 func TestDynamicLoadFromRoot(t *testing.T) {
 	host := registry(t)
 	server := pg18Copy(t)
 	trees := extractContrib(t, server, sharedTempDir(t), "cube", "earthdistance")
-	root := filepath.Join(sharedTempDir(t), "root")
-	if err := os.Mkdir(root, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	root := newRoot(t)
 	pg := startPG(t, filepath.Join(server, "bin"), root)
 	if _, err := pg.exec("CREATE EXTENSION cube"); err == nil {
 		t.Fatal("CREATE EXTENSION cube succeeded before the install: the server tree still has it")
 	}
-	versionNum, err := strconv.Atoi(pg.query(t, "SHOW server_version_num"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	target := pg.target(t)
 	started := pg.query(t, "SELECT pg_postmaster_start_time(), pg_conf_load_time()")
 
 	build := pg18Build
-	build.PG = labels.PG{Major: 18, VersionNum: versionNum}
+	build.PG = target.PG
+	tags := map[string]string{}
 	for _, name := range []string{"cube", "earthdistance"} {
-		repo, tag := pushContrib(t, host+"/pg18/"+name, trees[name], build)
-		installByHand(t, repo, tag, name, root)
+		_, tags[name] = pushContrib(t, host+"/pg18/"+name, trees[name], build)
+	}
+	ctx := context.Background()
+	res, err := extension.Install(ctx, host+"/pg18/earthdistance:"+tags["earthdistance"], target,
+		extension.InstallOptions{Root: root, CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("install earthdistance: %v", err)
+	}
+	var got []string
+	for _, p := range res.Packages {
+		got = append(got, fmt.Sprintf("%s %s dependency=%v", p.Name, p.Action, p.Dependency))
+	}
+	if want := []string{"cube installed dependency=true", "earthdistance installed dependency=false"}; !slices.Equal(got, want) {
+		t.Errorf("installed %q, want %q", got, want)
+	}
+	if want, _ := layout.PathSettings([]string{root}); res.Settings.PostgresqlConf() != want.PostgresqlConf() {
+		t.Errorf("settings %q, want the ones the server runs with, %q", res.Settings.PostgresqlConf(), want.PostgresqlConf())
 	}
 
 	pg.query(t, "CREATE EXTENSION earthdistance CASCADE")
@@ -110,12 +124,64 @@ func TestDynamicLoadFromRoot(t *testing.T) {
 	if now := pg.query(t, "SELECT pg_postmaster_start_time(), pg_conf_load_time()"); now != started {
 		t.Errorf("server restarted or reloaded: start and conf load time %q, then %q", started, now)
 	}
+	drift, err := extension.Verify(ctx, extension.ListOptions{Root: root})
+	if err != nil || len(drift) != 0 {
+		t.Errorf("verify: %v, drift %+v", err, drift)
+	}
+}
+
+// newRoot is an empty install root the PostgreSQL user can read.
+func newRoot(t *testing.T) string {
+	t.Helper()
+	root := filepath.Join(sharedTempDir(t), "root")
+	if err := os.Mkdir(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// target describes the running server for resolve: its major and
+// version_num, this machine's platform and C library (the server runs
+// here).
+func (s *pgServer) target(t *testing.T) resolve.Target {
+	t.Helper()
+	versionNum, err := strconv.Atoi(s.query(t, "SHOW server_version_num"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resolve.Target{
+		PG:       labels.PG{Major: versionNum / 10000, VersionNum: versionNum},
+		Platform: resolve.HostPlatform(),
+		Libc:     hostLibc(t),
+	}
+}
+
+// hostLibc is this machine's C library, from getconf.
+func hostLibc(t *testing.T) labels.Libc {
+	t.Helper()
+	out, err := exec.Command("getconf", "GNU_LIBC_VERSION").Output()
+	if err != nil {
+		t.Fatalf("getconf GNU_LIBC_VERSION: %v", err)
+	}
+	libc, ok := resolve.ParseLibc(string(out))
+	if !ok {
+		t.Fatalf("getconf GNU_LIBC_VERSION said %q", out)
+	}
+	return libc
 }
 
 // pushContrib packs one extracted contrib tree for PostgreSQL 18 on the
 // host platform and pushes it, in an index tagged with its version, to the
 // repository ref.
-func pushContrib(t *testing.T, ref, tree string, build labels.Metadata) (*remote.Repository, string) {
+func pushContrib(t *testing.T, ref, tree string, build labels.Metadata) (extension.Image, string) {
+	t.Helper()
+	imgs := pushVariants(t, ref, tree, []extension.Build{{Platform: resolve.HostPlatform(), Metadata: build}}, extension.Zstd)
+	return imgs[0], imgs[0].Metadata.Package.Version
+}
+
+// pushVariants packs tree once per build and pushes the images in one
+// index tagged with the package version.
+func pushVariants(t *testing.T, ref, tree string, builds []extension.Build, c extension.Compression) []extension.Image {
 	t.Helper()
 	ctx := context.Background()
 	repo, err := remote.NewRepository(ref)
@@ -123,15 +189,19 @@ func pushContrib(t *testing.T, ref, tree string, build labels.Metadata) (*remote
 		t.Fatal(err)
 	}
 	repo.PlainHTTP = true
-	img, err := extension.Pack(ctx, repo, tree, extension.Build{Platform: resolve.HostPlatform(), Metadata: build}, extension.PackOptions{})
-	if err != nil {
-		t.Fatalf("pack %s: %v", tree, err)
+	var imgs []extension.Image
+	for _, b := range builds {
+		img, err := extension.Pack(ctx, repo, tree, b, extension.PackOptions{Compression: c})
+		if err != nil {
+			t.Fatalf("pack %s for %s: %v", tree, resolve.PlatformString(b.Platform), err)
+		}
+		imgs = append(imgs, img)
 	}
-	tag := img.Metadata.Package.Version
-	if _, err := extension.PushIndex(ctx, repo, []extension.Image{img}, tag); err != nil {
+	tag := imgs[0].Metadata.Package.Version
+	if _, err := extension.PushIndex(ctx, repo, imgs, tag); err != nil {
 		t.Fatalf("push %s:%s: %v", ref, tag, err)
 	}
-	return repo, tag
+	return imgs
 }
 
 // TestPG15Starts: Debian's postgresql-15 server starts as the unprivileged
