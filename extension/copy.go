@@ -14,6 +14,7 @@ import (
 	"oras.land/oras-go/v2/registry"
 
 	"pgoci/internal/ocilayout"
+	"pgoci/internal/verify"
 	"pgoci/resolve"
 )
 
@@ -165,7 +166,7 @@ func (c *copier) copyRoot(ctx context.Context, object string) (ocispec.Descripto
 	case len(c.opts.Platforms) == 0:
 		err = c.copyGraph(ctx, root)
 		nodes = append(nodes, c.children(root, body)...)
-	case isIndexMediaType(root.MediaType):
+	case resolve.IsIndexMediaType(root.MediaType):
 		var kept []ocispec.Descriptor
 		root, kept, err = c.copyFiltered(ctx, root, body)
 		nodes = kept // the source index's referrers do not apply to the new one
@@ -187,7 +188,7 @@ func (c *copier) copyRoot(ctx context.Context, object string) (ocispec.Descripto
 
 // children returns the entries of an index body (verified already).
 func (c *copier) children(root ocispec.Descriptor, body []byte) []ocispec.Descriptor {
-	if !isIndexMediaType(root.MediaType) {
+	if !resolve.IsIndexMediaType(root.MediaType) {
 		return nil
 	}
 	var idx ocispec.Index
@@ -268,19 +269,18 @@ type verifyingSource struct {
 }
 
 func (s verifyingSource) Fetch(ctx context.Context, d ocispec.Descriptor) (io.ReadCloser, error) {
-	if err := checkDigestSize(d); err != nil {
+	if err := verify.Descriptor(d); err != nil {
 		return nil, err
 	}
 	rc, err := s.ReadOnlyStorage.Fetch(ctx, d)
 	if err != nil {
 		return nil, err
 	}
-	vr := newVerifiedReader(rc, d)
 	var done int64
-	vr.count = func(n int64) {
+	vr := verify.NewReader(rc, d, func(n int64) {
 		done += n
 		s.c.progress(d, done, n)
-	}
+	})
 	return struct {
 		io.Reader
 		io.Closer

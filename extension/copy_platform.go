@@ -54,8 +54,8 @@ func filterIndex(idx ocispec.Index, sel []ocispec.Platform) []ocispec.Descriptor
 // verified) and pushes a new index holding only them. It returns the new
 // index's descriptor and the manifests copied.
 func (c *copier) copyFiltered(ctx context.Context, root ocispec.Descriptor, body []byte) (ocispec.Descriptor, []ocispec.Descriptor, error) {
-	var idx ocispec.Index
-	if err := decodeChecked(root, body, &idx); err != nil {
+	idx, err := resolve.DecodeIndex(root, body)
+	if err != nil {
 		return ocispec.Descriptor{}, nil, err
 	}
 	kept := filterIndex(idx, c.opts.Platforms)
@@ -89,19 +89,15 @@ func (c *copier) copyFiltered(ctx context.Context, root ocispec.Descriptor, body
 // checkManifestPlatform refuses a single manifest whose config's platform
 // is not selected.
 func (c *copier) checkManifestPlatform(ctx context.Context, root ocispec.Descriptor, body []byte) error {
-	var m ocispec.Manifest
-	if err := decodeChecked(root, body, &m); err != nil {
+	m, err := resolve.DecodeManifest(root, body)
+	if err != nil {
 		return err
 	}
 	var p *ocispec.Platform
-	if isConfigMediaType(m.Config.MediaType) {
-		cfg, err := fetchVerifiedAll(ctx, c.src, m.Config)
+	if resolve.IsConfigMediaType(m.Config.MediaType) {
+		img, err := decodeConfig(ctx, c.src, m, root)
 		if err != nil {
 			return err
-		}
-		var img ocispec.Image
-		if err := json.Unmarshal(cfg, &img); err != nil {
-			return fmt.Errorf("%w: config %s of %s: %v", resolve.ErrInvalidManifest, m.Config.Digest, root.Digest, err)
 		}
 		p = &img.Platform
 	}

@@ -131,7 +131,7 @@ func Inspect(ctx context.Context, ref string, opts InspectOptions) (Inspection, 
 	}
 	out := Inspection{Reference: ref, Descriptor: root, Manifests: []InspectedManifest{}}
 	in.out = &out
-	if isIndexMediaType(root.MediaType) {
+	if resolve.IsIndexMediaType(root.MediaType) {
 		err = in.index(ctx, root, body, "", nil, 1)
 	} else {
 		err = in.manifest(ctx, root, body, "", nil)
@@ -168,8 +168,8 @@ func (in *inspector) index(ctx context.Context, d ocispec.Descriptor, body []byt
 	if depth > maxInspectDepth {
 		return fmt.Errorf("%w: %s is nested %d levels deep", resolve.ErrTooDeep, d.Digest, depth)
 	}
-	var idx ocispec.Index
-	if err := decodeChecked(d, body, &idx); err != nil {
+	idx, err := resolve.DecodeIndex(d, body)
+	if err != nil {
 		return err
 	}
 	refs, err := in.referrers(ctx, d)
@@ -189,14 +189,14 @@ func (in *inspector) entry(ctx context.Context, e ocispec.Descriptor, parent dig
 	if err := in.count(e); err != nil {
 		return err
 	}
-	if !isIndexMediaType(e.MediaType) && !isManifestMediaType(e.MediaType) {
+	if !resolve.IsIndexMediaType(e.MediaType) && !resolve.IsManifestMediaType(e.MediaType) {
 		return fmt.Errorf("%w: index %s lists %s of media type %q", resolve.ErrMediaType, parent, e.Digest, e.MediaType)
 	}
-	body, err := fetchVerifiedAll(ctx, in.src, e)
+	body, err := resolve.FetchVerified(ctx, in.src, e)
 	if err != nil {
 		return err
 	}
-	if isIndexMediaType(e.MediaType) {
+	if resolve.IsIndexMediaType(e.MediaType) {
 		return in.index(ctx, e, body, parent, annots, depth+1)
 	}
 	return in.manifest(ctx, e, body, parent, annots)
@@ -206,21 +206,18 @@ func (in *inspector) entry(ctx context.Context, e ocispec.Descriptor, parent dig
 // referrers.
 func (in *inspector) manifest(ctx context.Context, d ocispec.Descriptor, body []byte, parent digest.Digest, annots []map[string]string) error {
 	im := InspectedManifest{Descriptor: d, Index: parent, Platform: d.Platform}
-	if err := decodeChecked(d, body, &im.Manifest); err != nil {
+	var err error
+	if im.Manifest, err = resolve.DecodeManifest(d, body); err != nil {
 		return err
 	}
 	merged := map[string]string{}
 	for _, a := range annots {
 		maps.Copy(merged, a)
 	}
-	if isConfigMediaType(im.Manifest.Config.MediaType) {
-		cfg, err := fetchVerifiedAll(ctx, in.src, im.Manifest.Config)
+	if resolve.IsConfigMediaType(im.Manifest.Config.MediaType) {
+		img, err := decodeConfig(ctx, in.src, im.Manifest, d)
 		if err != nil {
 			return err
-		}
-		var img ocispec.Image
-		if err := json.Unmarshal(cfg, &img); err != nil {
-			return fmt.Errorf("%w: config %s of %s: %v", resolve.ErrInvalidManifest, im.Manifest.Config.Digest, d.Digest, err)
 		}
 		maps.Copy(merged, img.Config.Labels)
 		if im.Platform == nil && img.OS != "" {
@@ -230,7 +227,6 @@ func (in *inspector) manifest(ctx context.Context, d ocispec.Descriptor, body []
 	maps.Copy(merged, im.Manifest.Annotations)
 	delete(merged, ocispec.AnnotationRefName) // the layout's tag, not a label
 	im.Labels, im.LabelsErr = labels.Parse(merged)
-	var err error
 	if im.Referrers, err = in.referrers(ctx, d); err != nil {
 		return err
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"pgoci/internal/verify"
 )
 
 // Errors returned by target detection and resolution; test with [errors.Is].
@@ -31,9 +33,10 @@ var (
 
 	// ErrDigest: fetched content does not match the digest asked for or
 	// announced by its descriptor, or a descriptor's digest is invalid.
-	ErrDigest = errors.New("resolve: digest mismatch")
+	// It is the same value as extension's and the layout store's.
+	ErrDigest = verify.ErrDigest
 	// ErrSize: fetched content is not the size its descriptor says.
-	ErrSize = errors.New("resolve: size mismatch")
+	ErrSize = verify.ErrSize
 	// ErrTooLarge: a manifest, index or config is over the size limit
 	// (4 MiB); it is refused before it is read.
 	ErrTooLarge = errors.New("resolve: content too large")

@@ -203,7 +203,7 @@ func TestResolveVerification(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	goodBody, _ := fetchVerified(context.Background(), src, good)
+	goodBody, _ := FetchVerified(context.Background(), src, good)
 	flipped := bytes.Clone(goodBody)
 	flipped[0] ^= 0xff
 

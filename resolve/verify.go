@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2/content"
+
+	"pgoci/internal/verify"
 )
 
 // MaxManifestSize is the largest manifest, index or config the resolver
@@ -23,26 +27,28 @@ const (
 	mediaTypeDockerConfig       = "application/vnd.docker.container.image.v1+json"
 )
 
-func isIndexType(mt string) bool {
+// IsIndexMediaType reports whether mt is an image index (OCI or Docker
+// manifest list).
+func IsIndexMediaType(mt string) bool {
 	return mt == ocispec.MediaTypeImageIndex || mt == mediaTypeDockerManifestList
 }
 
-func isManifestType(mt string) bool {
+// IsManifestMediaType reports whether mt is an image manifest (OCI or
+// Docker).
+func IsManifestMediaType(mt string) bool {
 	return mt == ocispec.MediaTypeImageManifest || mt == mediaTypeDockerManifest
 }
 
-func isImageConfigType(mt string) bool {
+// IsConfigMediaType reports whether mt is an image config (OCI or Docker).
+func IsConfigMediaType(mt string) bool {
 	return mt == ocispec.MediaTypeImageConfig || mt == mediaTypeDockerConfig
 }
 
 // checkDescriptor refuses descriptors that cannot be verified or are too
 // large to read, before anything is fetched.
 func checkDescriptor(d ocispec.Descriptor) error {
-	if err := d.Digest.Validate(); err != nil {
-		return fmt.Errorf("%w: descriptor digest %q: %v", ErrDigest, truncate(string(d.Digest)), err)
-	}
-	if d.Size < 0 {
-		return fmt.Errorf("%w: %s: negative size %d", ErrSize, d.Digest, d.Size)
+	if err := verify.Descriptor(d); err != nil {
+		return err
 	}
 	if d.Size > MaxManifestSize {
 		return fmt.Errorf("%w: %s (%s) is %d bytes, over the %d-byte limit", ErrTooLarge, d.Digest, d.MediaType, d.Size, MaxManifestSize)
@@ -50,9 +56,10 @@ func checkDescriptor(d ocispec.Descriptor) error {
 	return nil
 }
 
-// fetchVerified fetches the content of d whole (it is at most
-// MaxManifestSize) and verifies its size and digest.
-func fetchVerified(ctx context.Context, src Source, d ocispec.Descriptor) ([]byte, error) {
+// FetchVerified fetches a manifest, index or config whole and verifies its
+// size and digest. A descriptor over [MaxManifestSize] is refused before
+// anything is fetched ([ErrTooLarge]).
+func FetchVerified(ctx context.Context, src content.Fetcher, d ocispec.Descriptor) ([]byte, error) {
 	if err := checkDescriptor(d); err != nil {
 		return nil, err
 	}
@@ -72,32 +79,22 @@ func readVerified(rc io.ReadCloser, d ocispec.Descriptor) ([]byte, error) {
 	if err := checkDescriptor(d); err != nil {
 		return nil, err
 	}
-	v := d.Digest.Verifier()
 	var buf bytes.Buffer
-	n, err := io.Copy(io.MultiWriter(&buf, v), io.LimitReader(rc, d.Size+1))
-	if err != nil {
+	if _, err := buf.ReadFrom(verify.NewReader(rc, d, nil)); err != nil {
+		if errors.Is(err, ErrSize) || errors.Is(err, ErrDigest) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("resolve: read %s: %w", d.Digest, err)
-	}
-	if n != d.Size {
-		return nil, fmt.Errorf("%w: %s: descriptor says %d bytes, got %s", ErrSize, d.Digest, d.Size, gotBytes(n, d.Size))
-	}
-	if !v.Verified() {
-		return nil, fmt.Errorf("%w: content does not hash to %s", ErrDigest, d.Digest)
 	}
 	return buf.Bytes(), nil
 }
 
-func gotBytes(n, size int64) string {
-	if n > size {
-		return "more"
-	}
-	return fmt.Sprint(n)
-}
-
-// fetchObject resolves a tag or digest and reads the manifest or index it
-// names, verified. With a registry this is one GET; otherwise a Resolve
-// then a Fetch. A digest reference must come back with that digest.
-func fetchObject(ctx context.Context, src Source, object string) (ocispec.Descriptor, []byte, error) {
+// FetchObject resolves a tag or digest in src and reads the manifest or
+// index it names, verified (digest, size, [MaxManifestSize]). With a
+// registry this is one GET; otherwise a Resolve then a Fetch. A digest
+// reference must come back with that digest ([ErrDigest]). The shape is
+// not checked here: decode the body with [DecodeIndex] or [DecodeManifest].
+func FetchObject(ctx context.Context, src Source, object string) (ocispec.Descriptor, []byte, error) {
 	var want digest.Digest // "" for a tag
 	if d, err := digest.Parse(object); err == nil {
 		want = d
@@ -124,12 +121,12 @@ func fetchObject(ctx context.Context, src Source, object string) (ocispec.Descri
 		if want != "" && d.Digest != want {
 			return ocispec.Descriptor{}, nil, fmt.Errorf("%w: asked for %s, the source answered %s", ErrDigest, want, d.Digest)
 		}
-		body, err = fetchVerified(ctx, src, d)
+		body, err = FetchVerified(ctx, src, d)
 	}
 	if err != nil {
 		return ocispec.Descriptor{}, nil, err
 	}
-	if !isIndexType(d.MediaType) && !isManifestType(d.MediaType) {
+	if !IsIndexMediaType(d.MediaType) && !IsManifestMediaType(d.MediaType) {
 		// A layout resolves an untagged digest as a plain blob; the
 		// content is verified, so its own mediaType field is believed.
 		d.MediaType = sniffMediaType(body)
@@ -160,7 +157,7 @@ func sniffMediaType(body []byte) string {
 // CVE-2021-41190 rule: content must not be read as another type than the
 // one it was verified as.
 func checkShape(d ocispec.Descriptor, body []byte) error {
-	if !isIndexType(d.MediaType) && !isManifestType(d.MediaType) {
+	if !IsIndexMediaType(d.MediaType) && !IsManifestMediaType(d.MediaType) {
 		return fmt.Errorf("%w: %s has media type %q, want an image manifest or index", ErrMediaType, d.Digest, d.MediaType)
 	}
 	var s manifestShape
@@ -173,7 +170,7 @@ func checkShape(d ocispec.Descriptor, body []byte) error {
 	if s.MediaType != "" && s.MediaType != d.MediaType {
 		return fmt.Errorf("%w: %s: descriptor says %q, content says %q", ErrMediaType, d.Digest, d.MediaType, s.MediaType)
 	}
-	if isIndexType(d.MediaType) {
+	if IsIndexMediaType(d.MediaType) {
 		if s.Config != nil || s.Layers != nil {
 			return fmt.Errorf("%w: %s: an index with config or layers", ErrMediaType, d.Digest)
 		}
@@ -188,7 +185,9 @@ func checkShape(d ocispec.Descriptor, body []byte) error {
 	return nil
 }
 
-func decodeIndex(d ocispec.Descriptor, body []byte) (ocispec.Index, error) {
+// DecodeIndex decodes a verified index body after checking that it is
+// what d says it is (see [DecodeManifest]).
+func DecodeIndex(d ocispec.Descriptor, body []byte) (ocispec.Index, error) {
 	var idx ocispec.Index
 	if err := checkShape(d, body); err != nil {
 		return idx, err
@@ -199,7 +198,12 @@ func decodeIndex(d ocispec.Descriptor, body []byte) (ocispec.Index, error) {
 	return idx, nil
 }
 
-func decodeManifest(d ocispec.Descriptor, body []byte) (ocispec.Manifest, error) {
+// DecodeManifest decodes a verified manifest body after checking that it
+// is what d says it is: a manifest or index of a known media type whose
+// mediaType field, when present, equals d's, with the fields of its kind
+// and none of the other's. Content must never be read as another type than
+// the one it was verified as (CVE-2021-41190): a mismatch is [ErrMediaType].
+func DecodeManifest(d ocispec.Descriptor, body []byte) (ocispec.Manifest, error) {
 	var m ocispec.Manifest
 	if err := checkShape(d, body); err != nil {
 		return m, err

@@ -52,7 +52,7 @@ func newWalker(src Source, ref Reference, t Target, opts Options) *walker {
 
 func (w *walker) resolve(ctx context.Context, object, tag string) (Resolved, error) {
 	w.tag = tag
-	d, body, err := fetchObject(ctx, w.src, object)
+	d, body, err := FetchObject(ctx, w.src, object)
 	if err != nil {
 		return Resolved{}, err
 	}
@@ -61,12 +61,12 @@ func (w *walker) resolve(ctx context.Context, object, tag string) (Resolved, err
 		cands []*candidate
 	)
 	switch {
-	case isIndexType(d.MediaType):
+	case IsIndexMediaType(d.MediaType):
 		index = d
 		if cands, err = w.collect(ctx, d, body, nil, ocispec.Platform{}, 1); err != nil {
 			return Resolved{}, err
 		}
-	case isManifestType(d.MediaType):
+	case IsManifestMediaType(d.MediaType):
 		cands = []*candidate{{desc: d, body: body}}
 	default:
 		return Resolved{}, checkShape(d, body)
@@ -84,14 +84,14 @@ func (w *walker) fetch(ctx context.Context, d ocispec.Descriptor) ([]byte, error
 		return nil, fmt.Errorf("%w: %s: more than %d manifests and configs to fetch; annotate the index", ErrIncompatible, w.ref, maxFetches)
 	}
 	w.fetches++
-	return fetchVerified(ctx, w.src, d)
+	return FetchVerified(ctx, w.src, d)
 }
 
 // collect lists the manifests of an index, descending into nested
 // indexes whose platform (if stated) suits the target. Attestations and
 // entries that are neither manifests nor indexes are skipped.
 func (w *walker) collect(ctx context.Context, d ocispec.Descriptor, body []byte, annots []map[string]string, platform ocispec.Platform, depth int) ([]*candidate, error) {
-	idx, err := decodeIndex(d, body)
+	idx, err := DecodeIndex(d, body)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +106,7 @@ func (w *walker) collect(ctx context.Context, d ocispec.Descriptor, body []byte,
 			plat = *m.Platform
 		}
 		switch {
-		case isIndexType(m.MediaType):
+		case IsIndexMediaType(m.MediaType):
 			if depth >= maxDepth {
 				return nil, fmt.Errorf("%w: %s", ErrTooDeep, m.Digest)
 			}
@@ -123,7 +123,7 @@ func (w *walker) collect(ctx context.Context, d ocispec.Descriptor, body []byte,
 				return nil, err
 			}
 			out = append(out, sub...)
-		case isManifestType(m.MediaType):
+		case IsManifestMediaType(m.MediaType):
 			out = append(out, &candidate{desc: m, annots: chain, platform: plat})
 		}
 	}
@@ -246,7 +246,7 @@ func (w *walker) evaluate(ctx context.Context, c *candidate) (Resolved, bool, er
 			return Resolved{}, false, err
 		}
 	}
-	man, err := decodeManifest(c.desc, body)
+	man, err := DecodeManifest(c.desc, body)
 	if err != nil {
 		return Resolved{}, false, err
 	}
@@ -254,7 +254,7 @@ func (w *walker) evaluate(ctx context.Context, c *candidate) (Resolved, bool, er
 	chain := append(slicesClone(c.annots), man.Annotations)
 	pre, _ := labels.Parse(merge(chain...))
 	var img *ocispec.Image
-	if (w.opts.FetchConfig || !platformKnown(platform) || pre.PG.Major == 0) && isImageConfigType(man.Config.MediaType) {
+	if (w.opts.FetchConfig || !platformKnown(platform) || pre.PG.Major == 0) && IsConfigMediaType(man.Config.MediaType) {
 		if img, err = w.config(ctx, man.Config); err != nil {
 			return Resolved{}, false, err
 		}

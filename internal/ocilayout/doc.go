@@ -24,7 +24,7 @@
 //     no reader ever sees a partial index.json;
 //   - reads without a lock, since index.json and blobs only ever change by
 //     rename;
-//   - verifies what Fetch returns while it is read ([NewVerifyReader]).
+//   - verifies what Fetch returns while it is read.
 //
 // Leftover temporary files (".tmp-*" in blob directories, ".index.json-*")
 // are only left by a process killed mid-write; they are never read and are

@@ -1,6 +1,10 @@
 package ocilayout
 
-import "errors"
+import (
+	"errors"
+
+	"pgoci/internal/verify"
+)
 
 // Errors returned by the store; test with [errors.Is]. Lookups of missing
 // content also wrap oras-go's errdef.ErrNotFound, so oras-go's copy
@@ -12,9 +16,9 @@ var (
 	ErrNotLayout = errors.New("ocilayout: not an OCI image layout")
 	// ErrDigest: content does not hash to its descriptor's digest, or the
 	// digest is malformed or of an unavailable algorithm.
-	ErrDigest = errors.New("ocilayout: digest mismatch")
+	ErrDigest = verify.ErrDigest
 	// ErrSize: content is not the size its descriptor says.
-	ErrSize = errors.New("ocilayout: size mismatch")
+	ErrSize = verify.ErrSize
 	// ErrNotFound: no blob, tag or index entry of that name.
 	ErrNotFound = errors.New("ocilayout: not found")
 	// ErrInvalidTag: a tag that is empty, too long or holds control

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"pgoci/internal/verify"
 )
 
 // maxManifestSize bounds what Push keeps in memory to look for a subject
@@ -74,7 +76,7 @@ func (s *Store) writeBlob(ctx context.Context, d ocispec.Descriptor, r io.Reader
 	if isManifest(d.MediaType) && d.Size <= maxManifestSize {
 		w = io.MultiWriter(tmp, &keep)
 	}
-	if _, err := io.Copy(w, NewVerifyReader(ctxReader{ctx, r}, d)); err != nil {
+	if _, err := io.Copy(w, verify.NewReader(ctxReader{ctx, r}, d, nil)); err != nil {
 		return nil, fmt.Errorf("ocilayout: write blob %s: %w", d.Digest, err)
 	}
 	if err := tmp.Sync(); err != nil {

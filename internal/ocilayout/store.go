@@ -15,6 +15,8 @@ import (
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/errdef"
+
+	"pgoci/internal/verify"
 )
 
 // Store is an OCI image layout directory, open for reading and writing.
@@ -119,7 +121,7 @@ func (s *Store) Exists(_ context.Context, d ocispec.Descriptor) (bool, error) {
 }
 
 // Fetch opens the blob of d. The reader verifies the content against d
-// as it is read (see [NewVerifyReader]): a blob changed on disk is an
+// as it is read: a blob changed on disk is an
 // error at the end of the stream, never a silent success. The caller
 // closes it.
 func (s *Store) Fetch(_ context.Context, d ocispec.Descriptor) (io.ReadCloser, error) {
@@ -133,7 +135,7 @@ func (s *Store) Fetch(_ context.Context, d ocispec.Descriptor) (io.ReadCloser, e
 	if err != nil {
 		return nil, fmt.Errorf("ocilayout: %s: %w", d.Digest, err)
 	}
-	return readCloser{NewVerifyReader(f, d), f}, nil
+	return readCloser{verify.NewReader(f, d, nil), f}, nil
 }
 
 type readCloser struct {
