@@ -107,6 +107,26 @@ install_pg15() {
   export PGOCI_E2E_PG15_PGCONFIG=/usr/lib/postgresql/15/bin/pg_config
   export PGOCI_E2E_PG15_EXTDEB=$dir/tree
   export PGOCI_E2E_PSQL=/usr/lib/postgresql/15/bin/psql
+  clean_pg15_leftovers "$dir/tree"
+}
+
+# clean_pg15_leftovers TREE: the PostgreSQL 17-mode test installs the files
+# of TREE (a Debian package extracted, not installed) into the system's
+# PostgreSQL 15 directories and removes them when it ends; a run killed
+# before that leaves them behind. Remove each such file that no Debian
+# package owns, so that every run starts from the system's own state.
+clean_pg15_leftovers() {
+  local tree=$1 rel
+  while IFS= read -r rel; do
+    [ -e "/$rel" ] || [ -L "/$rel" ] || continue
+    dpkg -S "/$rel" >/dev/null 2>&1 && continue
+    echo "removing /$rel, left by an interrupted PostgreSQL 15 test"
+    rm -f "/$rel"
+  done < <(cd "$tree" && find usr/share/postgresql usr/lib/postgresql \( -type f -o -type l \) 2>/dev/null)
+  # Then the directories the package brought, deepest first, if empty.
+  while IFS= read -r rel; do
+    [ -d "/$rel" ] && ! dpkg -S "/$rel" >/dev/null 2>&1 && rmdir "/$rel" 2>/dev/null || true
+  done < <(cd "$tree" && find usr/share/postgresql usr/lib/postgresql -mindepth 1 -type d -depth 2>/dev/null)
 }
 
 # apt_download PKG: apt-get download into the current directory. As root,
