@@ -72,11 +72,19 @@ func runErr(t *testing.T, name string, args ...string) (string, error) {
 // runEnv is runErr with extra environment variables.
 func runEnv(t *testing.T, env []string, name string, args ...string) (string, error) {
 	t.Helper()
+	return runIn(t, "", env, name, args...)
+}
+
+// runIn runs a tool in dir ("" for the test's own) with extra environment
+// variables.
+func runIn(t *testing.T, dir string, env []string, name string, args ...string) (string, error) {
+	t.Helper()
 	if _, err := exec.LookPath(name); err != nil {
 		t.Fatalf("%s is not installed: run the suite with bash .ci/e2e.sh", name)
 	}
 	cmd := exec.Command(name, args...)
 	cmd.Env = append(os.Environ(), env...)
+	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return string(out), fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, out)
