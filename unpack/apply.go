@@ -65,7 +65,7 @@ func newApplier(ctx context.Context, root *os.Root, opts Options, st *Stats) *ap
 
 // run applies every entry of tr, then the deferred directory metadata.
 func (a *applier) run(tr *tar.Reader) error {
-	defer a.t.closeAll()
+	defer a.t.release()
 	for {
 		if err := a.ctx.Err(); err != nil {
 			return err
@@ -166,7 +166,7 @@ func hasSparsePAX(hdr *tar.Header) bool {
 
 // clear removes whatever is at base in ph, unless it is a directory and
 // keepDir is set. It reports whether a directory was kept.
-func (a *applier) clear(ph *os.Root, p, base string, keepDir bool) (bool, error) {
+func (a *applier) clear(ph *handle, p, base string, keepDir bool) (bool, error) {
 	fi, err := ph.Lstat(base)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
@@ -207,7 +207,7 @@ func (a *applier) created(p string) {
 // place resolves the parent of entry p (following in-root symlinks unless
 // Options.NoSymlinkParents) and returns its handle, the entry's real
 // root-relative path, and its last component, which is never followed.
-func (a *applier) place(p string) (*os.Root, string, string, error) {
+func (a *applier) place(p string) (*handle, string, string, error) {
 	ph, dir, base, err := a.t.parent(p)
 	if err != nil {
 		return nil, "", "", err
@@ -267,11 +267,10 @@ func (a *applier) file(p string, hdr *tar.Header, r io.Reader) error {
 	}
 	// O_EXCL never follows a symlink; if the name exists (a duplicate, a
 	// link, a directory), clear it and create again.
-	const flags = os.O_WRONLY | os.O_CREATE | os.O_EXCL
-	f, err := ph.OpenFile(base, flags, perm)
+	f, err := createFile(ph, base, perm)
 	if errors.Is(err, fs.ErrExist) {
 		if _, err = a.clear(ph, p, base, false); err == nil {
-			f, err = ph.OpenFile(base, flags, perm)
+			f, err = createFile(ph, base, perm)
 		}
 	}
 	if err != nil {
@@ -286,7 +285,7 @@ func (a *applier) file(p string, hdr *tar.Header, r io.Reader) error {
 		err = f.Chmod(mode)
 	}
 	if err == nil {
-		err = setMtime(f, ph, base, clampTime(hdr.ModTime))
+		err = f.setMtime(clampTime(hdr.ModTime))
 	}
 	if err == nil && a.opts.Durable {
 		err = f.Sync()
@@ -302,7 +301,7 @@ func (a *applier) file(p string, hdr *tar.Header, r io.Reader) error {
 }
 
 // fill copies the entry body, checking the context every few MiB.
-func (a *applier) fill(f *os.File, r io.Reader) error {
+func (a *applier) fill(f outFile, r io.Reader) error {
 	for i := 0; ; i++ {
 		if i%16 == 15 {
 			if err := a.ctx.Err(); err != nil {
@@ -396,7 +395,7 @@ func (a *applier) hardlink(p string, hdr *tar.Header) error {
 	// directories (so os.Root follows nothing); linkat does not follow a symlink at the target. The
 	// entry's own mode and owner are not applied: they would change the
 	// target (CVE-2021-32760).
-	if err := a.t.root.Link(t, p); err != nil {
+	if err := a.t.root.Root.Link(t, p); err != nil {
 		return err
 	}
 	a.created(p)
@@ -449,7 +448,7 @@ func (a *applier) opaque(dir string) error {
 
 // hideLower removes what lower layers left under dir, keeping what this
 // layer created (recursively, for directories this layer kept).
-func (a *applier) hideLower(dir string, dh *os.Root) error {
+func (a *applier) hideLower(dir string, dh *handle) error {
 	f, err := dh.Open(".")
 	if err != nil {
 		return err

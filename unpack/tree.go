@@ -21,8 +21,8 @@ import (
 // a path before it is removed or replaced, so a cached key never has a
 // symlink among its prefixes.
 type tree struct {
-	root *os.Root
-	dirs map[string]*os.Root
+	root *handle
+	dirs map[string]*handle
 
 	// follow resolves symlinks in parent paths inside the root; when false
 	// they are [ErrSymlinkParent] (Options.NoSymlinkParents).
@@ -43,7 +43,25 @@ const maxHandles = 256
 const maxHops = 40
 
 func newTree(root *os.Root, follow bool) *tree {
-	return &tree{root: root, dirs: map[string]*os.Root{".": root}, follow: follow}
+	h := &handle{Root: root, fd: -1}
+	return &tree{root: h, dirs: map[string]*handle{".": h}, follow: follow}
+}
+
+// handle is a verified real directory: its os.Root for most operations and,
+// opened on first use, a descriptor for the raw file creation in
+// sys_linux.go.
+type handle struct {
+	*os.Root
+	dirFile *os.File // nil until fd is first needed
+	fd      int
+}
+
+// close closes the handle, except the caller's root itself.
+func (h *handle) close() {
+	if h.dirFile != nil {
+		h.dirFile.Close()
+	}
+	h.Root.Close()
 }
 
 // dir returns a handle to the real directory that clean root-relative path
@@ -58,7 +76,7 @@ func newTree(root *os.Root, follow bool) *tree {
 // than maxHops links is [ErrSymlinkLoop]. Without follow, a symlink
 // component is [ErrSymlinkParent]. Either way a component that is neither is
 // [ErrNotDir], and every directory is opened through its verified parent.
-func (t *tree) dir(d string, create, follow bool) (*os.Root, string, error) {
+func (t *tree) dir(d string, create, follow bool) (*handle, string, error) {
 	if h, ok := t.dirs[d]; ok {
 		return h, d, nil
 	}
@@ -112,7 +130,7 @@ func (t *tree) dir(d string, create, follow bool) (*os.Root, string, error) {
 // open opens component c (real path p) in the real directory h: a handle if
 // it is a directory (created when missing and create is set), or its
 // target if it is a symlink.
-func (t *tree) open(h *os.Root, p, c string, create bool) (*os.Root, string, error) {
+func (t *tree) open(h *handle, p, c string, create bool) (*handle, string, error) {
 	fi, err := h.Lstat(c)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && create:
@@ -142,24 +160,25 @@ func (t *tree) open(h *os.Root, p, c string, create bool) (*os.Root, string, err
 			t.onUnlock(p, fi)
 		}
 	}
-	nh, err := h.OpenRoot(c)
+	r, err := h.OpenRoot(c)
 	if err != nil {
 		return nil, "", err
 	}
 	// os.Root would follow a symlink swapped in since the Lstat: the
 	// handle must be the directory we checked (or, created, a directory).
-	hfi, err := nh.Stat(".")
+	hfi, err := r.Stat(".")
 	if err != nil || (fi != nil && !os.SameFile(fi, hfi)) || !hfi.IsDir() {
-		nh.Close()
+		r.Close()
 		return nil, "", detail(ErrSymlinkParent, "%q changed while being opened", p)
 	}
+	nh := &handle{Root: r, fd: -1}
 	t.dirs[p] = nh
 	return nh, "", nil
 }
 
 // longestCached splits clean path p into its longest cached (so real)
 // prefix, that prefix's handle, and the components left to walk.
-func (t *tree) longestCached(p string) (string, *os.Root, []string) {
+func (t *tree) longestCached(p string) (string, *handle, []string) {
 	for q := p; q != "."; q = path.Dir(q) {
 		if h, ok := t.dirs[q]; ok {
 			return q, h, split(p[len(q):])
@@ -171,7 +190,7 @@ func (t *tree) longestCached(p string) (string, *os.Root, []string) {
 // parent returns the handle of p's real parent directory (created if
 // missing), that parent's real path, and p's last component, which is never
 // followed.
-func (t *tree) parent(p string) (*os.Root, string, string, error) {
+func (t *tree) parent(p string) (*handle, string, string, error) {
 	if len(t.dirs) > maxHandles {
 		t.closeAll() // here only: no caller holds a handle across this
 	}
@@ -184,16 +203,26 @@ func (t *tree) parent(p string) (*os.Root, string, string, error) {
 func (t *tree) forget(p string) {
 	for d, h := range t.dirs {
 		if d != "." && under(d, p) {
-			h.Close()
+			h.close()
 			delete(t.dirs, d)
 		}
+	}
+}
+
+// release closes every handle the tree opened, leaving the caller's root
+// open.
+func (t *tree) release() {
+	t.closeAll()
+	if t.root.dirFile != nil {
+		t.root.dirFile.Close()
+		t.root.dirFile, t.root.fd = nil, -1
 	}
 }
 
 func (t *tree) closeAll() {
 	for d, h := range t.dirs {
 		if d != "." {
-			h.Close()
+			h.close()
 			delete(t.dirs, d)
 		}
 	}

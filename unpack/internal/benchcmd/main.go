@@ -156,8 +156,9 @@ func run(args []string) error {
 	}
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	fmt.Printf("seconds=%.3f files=%d bytes_out=%d maxrss_mib=%.1f\n",
-		time.Since(start).Seconds(), st.Files, st.BytesOut, float64(ru.Maxrss)/1024)
+	fmt.Printf("seconds=%.3f files=%d bytes_out=%d maxrss_mib=%.1f cpu_user=%.3f cpu_sys=%.3f\n",
+		time.Since(start).Seconds(), st.Files, st.BytesOut, float64(ru.Maxrss)/1024,
+		time.Duration(ru.Utime.Nano()).Seconds(), time.Duration(ru.Stime.Nano()).Seconds())
 	return nil
 }
 
