@@ -1,10 +1,12 @@
 package extension
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -232,6 +234,13 @@ func (i *installer) install(ctx context.Context, ref, version string, chain []st
 	if err != nil {
 		return err
 	}
+	var pre *staged
+	if len(res.Metadata.Extensions) == 0 {
+		if pre, err = i.stageUnlabelled(ctx, ref, &res, src); err != nil {
+			return err
+		}
+		defer os.RemoveAll(pre.dir)
+	}
 	name, err := packageName(res.Metadata)
 	if err != nil {
 		return fmt.Errorf("%w (%s)", err, res.Reference)
@@ -248,7 +257,56 @@ func (i *installer) install(ctx context.Context, ref, version string, chain []st
 			return err
 		}
 	}
-	return i.installResolved(ctx, ref, version, name, res, src, dep)
+	return i.installResolved(ctx, ref, version, name, res, src, dep, pre)
+}
+
+// stageUnlabelled handles an image whose labels do not list its
+// extensions, such as a CloudNativePG extension image built by its own
+// tooling: it is fetched and unpacked first, and its extensions (default
+// versions, requires) are read from its control files, so that its
+// dependencies can be installed before it is committed. A package with
+// no name in its labels is named after its only extension, else after
+// its repository (CloudNativePG's convention).
+func (i *installer) stageUnlabelled(ctx context.Context, ref string, res *resolve.Resolved, src resolve.Source) (*staged, error) {
+	if err := i.workspace(ctx); err != nil {
+		return nil, err
+	}
+	name := cmp.Or(res.Metadata.Package.Name, repositoryName(ref))
+	if err := checkName(name); err != nil {
+		return nil, fmt.Errorf("%w (%s)", err, res.Reference)
+	}
+	st, err := i.stage(ctx, ref, name, *res, src)
+	if err != nil {
+		return nil, err
+	}
+	tree, err := layout.Discover(ctx, st.dir, layout.Options{})
+	if err != nil {
+		os.RemoveAll(st.dir)
+		return nil, fmt.Errorf("%w: %s: its labels list no extension and its content holds no control file: %w",
+			ErrNotInstallable, res.Reference, err)
+	}
+	for _, e := range tree.Extensions {
+		res.Metadata.Extensions = append(res.Metadata.Extensions, extensionLabels(e.Control))
+	}
+	if res.Metadata.Package.Name == "" && len(tree.Extensions) == 1 {
+		name = tree.Extensions[0].Name
+	}
+	res.Metadata.Package.Name = name
+	st.rec = newRecord(ref, name, *res, st.rec.Files)
+	return st, nil
+}
+
+// repositoryName is the last element of ref's repository (or of its OCI
+// layout directory).
+func repositoryName(ref string) string {
+	r, err := resolve.ParseReference(ref)
+	if err != nil {
+		return ""
+	}
+	if r.Layout != "" {
+		return filepath.Base(r.Layout)
+	}
+	return path.Base(r.Repository)
 }
 
 // resolve resolves ref for the target through the blob cache, or the
@@ -296,19 +354,23 @@ func extensionNames(m labels.Metadata) []string {
 }
 
 // installResolved fetches, unpacks and commits one resolved package.
-func (i *installer) installResolved(ctx context.Context, ref, version, name string, res resolve.Resolved, src resolve.Source, dep bool) error {
+// pre, when not nil, is the package already staged by stageUnlabelled.
+func (i *installer) installResolved(ctx context.Context, ref, version, name string, res resolve.Resolved, src resolve.Source, dep bool, pre *staged) error {
 	if rec, err := i.loc.readRecord(name); err == nil && rec.Manifest == res.Manifest.Digest && !rec.Pending && (dep || !rec.Dependency) {
 		i.skip(ref, version, rec, res)
 		return nil
 	}
-	if err := i.workspace(ctx); err != nil {
-		return err
+	st := pre
+	if st == nil {
+		if err := i.workspace(ctx); err != nil {
+			return err
+		}
+		var err error
+		if st, err = i.stage(ctx, ref, name, res, src); err != nil {
+			return err
+		}
+		defer os.RemoveAll(st.dir)
 	}
-	st, err := i.stage(ctx, ref, name, res, src)
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(st.dir)
 	st.rec.Dependency = dep
 	lk, err := lockFile(ctx, i.loc.lockPath())
 	if err != nil {

@@ -1,0 +1,121 @@
+package extension
+
+import (
+	"bytes"
+
+	"context"
+	"encoding/json"
+	"github.com/opencontainers/go-digest"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"testing"
+
+	specs "github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
+	"oras.land/oras-go/v2/content"
+	"oras.land/oras-go/v2/registry/remote"
+
+	"pgoci/internal/tartest"
+	"pgoci/internal/testregistry"
+	"pgoci/labels"
+)
+
+// pushCNPG pushes files as a CloudNativePG extension image: one gzip
+// layer in the image root layout, CloudNativePG's labels and nothing of
+// pgoci's (the shape postgres-extensions-containers builds).
+func pushCNPG(t *testing.T, srv *testregistry.Server, repo, tag string, files map[string]string) {
+	t.Helper()
+	var names []string
+	for p := range files {
+		names = append(names, p)
+	}
+	sort.Strings(names)
+	var entries []tartest.Entry
+	for _, p := range names {
+		entries = append(entries, tartest.File(p, files[p]))
+	}
+	tarball, err := tartest.Build(entries...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer := tartest.Gzip(tarball)
+	layerDesc := tartest.Descriptor(ocispec.MediaTypeImageLayerGzip, layer)
+	ann := map[string]string{
+		labels.KeyCNPGBaseName:    "ghcr.io/cloudnative-pg/postgresql:18-minimal-trixie",
+		labels.KeyCNPGBasePGMajor: "18",
+		labels.KeyCNPGBaseOS:      "trixie",
+	}
+	config, _ := json.Marshal(ocispec.Image{Platform: instAmd64, Config: ocispec.ImageConfig{Labels: ann},
+		RootFS: ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{digest.FromBytes(tarball)}}})
+	configDesc := content.NewDescriptorFromBytes(ocispec.MediaTypeImageConfig, config)
+	manifest, _ := json.Marshal(ocispec.Manifest{Versioned: specs.Versioned{SchemaVersion: 2},
+		MediaType: ocispec.MediaTypeImageManifest, Config: configDesc, Layers: []ocispec.Descriptor{layerDesc}, Annotations: ann})
+	r, err := remote.NewRepository(srv.Host() + "/" + repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.PlainHTTP = true
+	ctx := context.Background()
+	for _, b := range []struct {
+		d    ocispec.Descriptor
+		data []byte
+	}{{layerDesc, layer}, {configDesc, config}} {
+		if err := pushBlob(ctx, r, b.d, bytes.NewReader(b.data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := oras.TagBytes(ctx, r, ocispec.MediaTypeImageManifest, manifest, tag); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestInstallCloudNativePGImage: an image labelled only by CloudNativePG
+// (no package name, no extension list) installs; its extensions and their
+// requires come from its control files, and a required extension is
+// installed first from the repository next to it.
+func TestInstallCloudNativePGImage(t *testing.T) {
+	srv := instRegistry(t)
+	pushCNPG(t, srv, "cnpg/cube", "1.5-18-trixie", map[string]string{
+		"share/extension/cube.control":  "default_version = '1.5'\nmodule_pathname = '$libdir/cube'\nrelocatable = true\ntrusted = true\n",
+		"share/extension/cube--1.5.sql": "CREATE FUNCTION cube_in(cstring) RETURNS cube AS 'MODULE_PATHNAME' LANGUAGE C;\n",
+		"lib/cube.so":                   "ELF cube",
+		"licenses/cube/copyright":       "PostgreSQL license",
+	})
+	pushCNPG(t, srv, "cnpg/earthdistance", "1.2-18-trixie", map[string]string{
+		"share/extension/earthdistance.control":  "default_version = '1.2'\nmodule_pathname = '$libdir/earthdistance'\nrelocatable = true\nrequires = 'cube'\n",
+		"share/extension/earthdistance--1.2.sql": "SELECT 1;\n",
+		"lib/earthdistance.so":                   "ELF earthdistance",
+	})
+	root := filepath.Join(t.TempDir(), "root")
+	res, err := Install(context.Background(), srv.Host()+"/cnpg/earthdistance:1.2-18-trixie", instTarget(18), instOptions(t, root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := instNames(res.Packages), []string{"cube installed", "earthdistance installed"}; !slices.Equal(got, want) {
+		t.Fatalf("installed %v, want %v", got, want)
+	}
+	ed := res.Packages[1]
+	if len(ed.Extensions) != 1 || ed.Extensions[0].Version != "1.2" || !slices.Equal(ed.Extensions[0].Requires, []string{"cube"}) {
+		t.Errorf("earthdistance record extensions = %+v, want earthdistance 1.2 requiring cube (from its control file)", ed.Extensions)
+	}
+	for _, p := range []string{"share/extension/cube.control", "share/extension/earthdistance.control", "lib/earthdistance.so"} {
+		if _, err := os.Stat(filepath.Join(root, p)); err != nil {
+			t.Errorf("merged view lacks %s: %v", p, err)
+		}
+	}
+	// Installing it again is a no-op, and uninstalling cube is refused
+	// while earthdistance needs it.
+	again, err := Install(context.Background(), srv.Host()+"/cnpg/earthdistance:1.2-18-trixie", instTarget(18), instOptions(t, root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := instNames(again.Packages); !slices.Contains(got, "earthdistance unchanged") {
+		t.Errorf("second install: %v, want earthdistance unchanged", got)
+	}
+	if _, err := Uninstall(context.Background(), "cube", UninstallOptions{Root: root}); err == nil {
+		t.Errorf("uninstalling cube while earthdistance requires it succeeded")
+	}
+}
