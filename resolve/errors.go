@@ -24,6 +24,9 @@ var (
 	ErrReference = errors.New("resolve: invalid reference")
 	// ErrPlatform: a platform string does not parse.
 	ErrPlatform = errors.New("resolve: invalid platform")
+	// ErrUnauthorized: the registry wants credentials that are missing
+	// or that it refused.
+	ErrUnauthorized = errors.New("resolve: unauthorized")
 	// ErrPolicy: a policy name other than default, strict or permissive.
 	ErrPolicy = errors.New("resolve: invalid policy")
 	// ErrVersion: a package version does not parse.

@@ -60,8 +60,8 @@ func TestResolveAuth(t *testing.T) {
 			srv.ResetRequests()
 			res, err := ResolveReference(context.Background(), ref, server18(), Options{Remote: tc.opts})
 			if tc.wantErr {
-				if err == nil {
-					t.Fatalf("resolved %s without valid credentials", res.Manifest.Digest)
+				if !errors.Is(err, ErrUnauthorized) || !strings.Contains(err.Error(), srv.Host()) {
+					t.Fatalf("err = %v (resolved %s), want ErrUnauthorized naming the registry", err, res.Manifest.Digest)
 				}
 				return
 			}

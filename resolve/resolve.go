@@ -88,6 +88,11 @@ func ResolveReference(ctx context.Context, ref string, t Target, opts Options) (
 // When nothing fits, the error is an *[IncompatibleError] listing every
 // candidate, each property wanted vs found.
 func Resolve(ctx context.Context, src Source, ref Reference, t Target, opts Options) (Resolved, error) {
+	r, err := resolveRef(ctx, src, ref, t, opts)
+	return r, explainAuth(err, ref)
+}
+
+func resolveRef(ctx context.Context, src Source, ref Reference, t Target, opts Options) (Resolved, error) {
 	if obj := ref.object(); obj != "" {
 		if opts.Version != "" {
 			return Resolved{}, fmt.Errorf("%w: %s names a tag or digest and a version constraint %q is given too", ErrReference, ref, opts.Version)
