@@ -24,8 +24,13 @@
 //	}}
 //	stats, err := unpack.Apply(ctx, "/var/lib/pgoci/ext/hstore-1.8", layers, unpack.Options{})
 //
-// On error the destination does not exist and nothing is left behind. To add
-// files of your own before publishing, stage by hand:
+// On error the destination does not exist and nothing is left behind.
+// Base images with usrmerge links ("lib -> usr/lib") need symlinks in
+// parent paths followed, which the zero Options do, inside the root; an
+// extension image never does, so installers may set
+// [Options.NoSymlinkParents] to refuse them (see the example on [Options]).
+//
+// To add files of your own before publishing, stage by hand:
 //
 //	s, err := unpack.Stage(dst)
 //	if err != nil { ... }
@@ -102,11 +107,18 @@
 //
 // # Performance
 //
-// The blob is hashed and decompressed on one goroutine (zstd adds its own
-// block decoders) and handed in 256 KiB buffers over a bounded channel to the
-// tar stage, which creates files through cached directory handles. Memory
-// stays bounded whatever the layer size. The README has the measured figures
-// and scripts/bench-unpack.sh the side-by-side comparison with GNU tar.
+// The blob is hashed and decompressed on one goroutine (zstd adds four
+// block decoders of its own) and handed in 256 KiB buffers over a bounded
+// channel to the tar stage, which resolves each parent through cached
+// handles on verified directories and, on Linux, creates and writes each
+// file with plain openat(O_CREAT|O_EXCL|O_NOFOLLOW), write, futimens and
+// close on the directory's descriptor (no runtime poller per file). Memory
+// stays bounded whatever the layer size (about 20 MiB RSS). Creating files
+// in the kernel is the bound: on a tmpfs destination pgoci runs at about
+// GNU tar's speed; on disk both wait on the filesystem. The README has the
+// measured figures and scripts/bench-unpack.sh the side-by-side comparison
+// with GNU tar, on a generated layer and (PG_TREE=npm) on the real
+// PostgreSQL 18 install tree.
 //
 // Layer media types follow the OCI image spec v1.1:
 // https://github.com/opencontainers/image-spec/blob/v1.1.1/layer.md

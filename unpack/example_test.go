@@ -106,3 +106,33 @@ func ExampleLayer() {
 	fmt.Println(errors.Is(err, unpack.ErrDigestMismatch))
 	// Output: true
 }
+
+// A usrmerge base layer links lib to usr/lib; a later layer that writes
+// lib/hstore.so lands in usr/lib, inside the root. With NoSymlinkParents
+// the same layers are refused.
+func ExampleOptions_symlinkParents() {
+	base := layerBlob(nil, map[string]string{"lib": "/usr/lib"}) // absolute: taken as inside the root
+	top := layerBlob(map[string]string{"lib/hstore.so": "\x7fELF"}, nil)
+	layers := []unpack.LayerSource{}
+	for _, blob := range [][]byte{base, top} {
+		layers = append(layers, unpack.LayerSource{
+			Descriptor: ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayerZstd, Digest: digest.FromBytes(blob), Size: int64(len(blob))},
+			Open: func(context.Context) (io.ReadCloser, error) {
+				return io.NopCloser(bytes.NewReader(blob)), nil
+			},
+		})
+	}
+	dst := filepath.Join(os.TempDir(), "pgoci-example-usrmerge")
+	defer os.RemoveAll(dst)
+
+	_, err := unpack.Apply(context.Background(), dst, layers, unpack.Options{})
+	link, _ := os.Readlink(filepath.Join(dst, "lib"))
+	_, statErr := os.Lstat(filepath.Join(dst, "usr/lib/hstore.so"))
+	fmt.Println(err, link, statErr == nil)
+
+	_, err = unpack.Apply(context.Background(), dst+"-strict", layers, unpack.Options{NoSymlinkParents: true})
+	fmt.Println(errors.Is(err, unpack.ErrSymlinkParent))
+	// Output:
+	// <nil> usr/lib true
+	// true
+}
