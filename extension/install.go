@@ -514,7 +514,10 @@ func (i *installer) layer(ctx context.Context, s *unpack.Staging, src resolve.So
 	progress := func(done, _ int64) {
 		i.emit(Event{Kind: EventFetch, Package: name, Version: res.Metadata.Package.Version, Reference: ref, Digest: res.Manifest.Digest, Bytes: base + done, Total: total})
 	}
-	return unpack.Layer(ctx, s.Root(), rc, l, unpack.Options{Durable: i.opts.Durable, Progress: progress})
+	// An extension image never needs a symlinked parent directory (that is
+	// for usrmerge base images), so the strict mode refuses them.
+	opts := unpack.Options{Durable: i.opts.Durable, Progress: progress, NoSymlinkParents: true}
+	return unpack.Layer(ctx, s.Root(), rc, l, opts)
 }
 
 // checkContent refuses what the install mode cannot place.

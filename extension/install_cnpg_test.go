@@ -5,11 +5,12 @@ import (
 
 	"context"
 	"encoding/json"
+	"errors"
 	"github.com/opencontainers/go-digest"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"testing"
 
 	specs "github.com/opencontainers/image-spec/specs-go"
@@ -21,6 +22,7 @@ import (
 	"pgoci/internal/tartest"
 	"pgoci/internal/testregistry"
 	"pgoci/labels"
+	"pgoci/unpack"
 )
 
 // pushCNPG pushes files as a CloudNativePG extension image: one gzip
@@ -28,15 +30,16 @@ import (
 // pgoci's (the shape postgres-extensions-containers builds).
 func pushCNPG(t *testing.T, srv *testregistry.Server, repo, tag string, files map[string]string) {
 	t.Helper()
-	var names []string
-	for p := range files {
-		names = append(names, p)
-	}
-	sort.Strings(names)
 	var entries []tartest.Entry
-	for _, p := range names {
+	for _, p := range slices.Sorted(maps.Keys(files)) {
 		entries = append(entries, tartest.File(p, files[p]))
 	}
+	pushCNPGEntries(t, srv, repo, tag, entries)
+}
+
+// pushCNPGEntries pushes entries as the one layer of a CloudNativePG image.
+func pushCNPGEntries(t *testing.T, srv *testregistry.Server, repo, tag string, entries []tartest.Entry) {
+	t.Helper()
 	tarball, err := tartest.Build(entries...)
 	if err != nil {
 		t.Fatal(err)
@@ -117,5 +120,24 @@ func TestInstallCloudNativePGImage(t *testing.T) {
 	}
 	if _, err := Uninstall(context.Background(), "cube", UninstallOptions{Root: root}); err == nil {
 		t.Errorf("uninstalling cube while earthdistance requires it succeeded")
+	}
+}
+
+// TestInstallRefusesSymlinkedParents: extension images never need to
+// write through a symlinked directory, so the installer unpacks strictly
+// and the root stays as it was.
+func TestInstallRefusesSymlinkedParents(t *testing.T) {
+	srv := instRegistry(t)
+	pushCNPGEntries(t, srv, "evil/x", "1", []tartest.Entry{
+		tartest.Symlink("share/extension", "../../../etc"),
+		tartest.File("share/extension/x.control", "default_version = '1'\n"),
+	})
+	root := filepath.Join(t.TempDir(), "root")
+	_, err := Install(context.Background(), srv.Host()+"/evil/x:1", instTarget(18), instOptions(t, root))
+	if !errors.Is(err, unpack.ErrSymlinkParent) && !errors.Is(err, unpack.ErrLinkEscapes) {
+		t.Fatalf("err = %v, want the unpacker's refusal", err)
+	}
+	if list, _ := List(context.Background(), ListOptions{Root: root}); len(list) != 0 {
+		t.Errorf("installed %v", list)
 	}
 }
