@@ -149,6 +149,7 @@ func (r *Registry) applyFault(w *recorder, req *http.Request) bool {
 
 // resetConn drops the connection under w without a response.
 func resetConn(w *recorder) {
+	w.logStatus(0)
 	conn, _, err := http.NewResponseController(w.ResponseWriter).Hijack()
 	if err != nil {
 		// HTTP/2 cannot be hijacked; aborting the handler resets the stream.
@@ -228,41 +229,51 @@ type Request struct {
 // Requests returns a copy of the log of requests served so far, oldest
 // first, including those answered by a fault or an auth challenge.
 func (r *Registry) Requests() []Request {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.logMu.Lock()
+	defer r.logMu.Unlock()
 	return append([]Request(nil), r.log...)
 }
 
 // ResetRequests empties the request log.
 func (r *Registry) ResetRequests() {
-	r.mu.Lock()
+	r.logMu.Lock()
 	r.log = nil
-	r.mu.Unlock()
+	r.logMu.Unlock()
 }
 
+// record appends to the log. It takes its own lock, not r.mu, because
+// handlers write their responses (and so log them) while holding r.mu.
 func (r *Registry) record(req *http.Request, status int) {
-	r.mu.Lock()
+	r.logMu.Lock()
 	r.log = append(r.log, Request{Method: req.Method, Path: req.URL.Path, Query: req.URL.RawQuery, Status: status})
-	r.mu.Unlock()
+	r.logMu.Unlock()
 }
 
-// recorder remembers the status written through it.
+// recorder logs a request as soon as its status is known, before any
+// byte of the response leaves: a client that has read the response always
+// finds its request in the log.
 type recorder struct {
 	http.ResponseWriter
-	status int
+	reg      *Registry
+	req      *http.Request
+	recorded bool
+}
+
+// logStatus logs the request once, with status (0 for a reset).
+func (w *recorder) logStatus(status int) {
+	if !w.recorded {
+		w.recorded = true
+		w.reg.record(w.req, status)
+	}
 }
 
 func (w *recorder) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
+	w.logStatus(code)
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *recorder) Write(p []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
+	w.logStatus(http.StatusOK)
 	return w.ResponseWriter.Write(p)
 }
 

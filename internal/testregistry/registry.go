@@ -37,9 +37,11 @@ type Registry struct {
 	repos   map[string]*repository
 	uploads map[string]*upload
 	faults  []*faultState
-	log     []Request
 	auth    Auth
 	tokens  map[string]bool
+
+	logMu sync.Mutex // guards log only
+	log   []Request
 }
 
 // repository holds the content of one repository name.
@@ -68,8 +70,8 @@ var _ http.Handler = (*Registry)(nil)
 // ServeHTTP records the request, applies any matching fault, checks
 // authentication and then serves the distribution API.
 func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	rec := &recorder{ResponseWriter: w}
-	defer func() { r.record(req, rec.status) }()
+	rec := &recorder{ResponseWriter: w, reg: r, req: req}
+	defer rec.logStatus(http.StatusOK) // a handler that wrote nothing answered 200
 	if r.applyFault(rec, req) {
 		return
 	}
