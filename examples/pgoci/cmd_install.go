@@ -31,6 +31,19 @@ func (l *locationFlags) register(fs *flag.FlagSet, withPGConfig bool) {
 	}
 }
 
+// parse parses args (flags registered on fs, positional arguments named
+// by names) and checks that a location was given.
+func (l *locationFlags) parse(fs *flag.FlagSet, args []string, names ...string) ([]string, error) {
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if err := wantArgs(pos, names...); err != nil {
+		return nil, err
+	}
+	return pos, l.check()
+}
+
 func (l *locationFlags) check() error {
 	if l.root == "" && l.pgConfig == "" {
 		return usagef("--root DIR (PostgreSQL 18+) or --pg-config PATH (PostgreSQL 17 and older) is required")

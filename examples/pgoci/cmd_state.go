@@ -42,14 +42,8 @@ func runUninstall(ctx context.Context, e *env, args []string) error {
 	var loc locationFlags
 	loc.register(fs, true)
 	force := fs.Bool("force", false, "")
-	pos, err := parseArgs(fs, args)
+	pos, err := loc.parse(fs, args, "NAME")
 	if err != nil {
-		return err
-	}
-	if err := wantArgs(pos, "NAME"); err != nil {
-		return err
-	}
-	if err := loc.check(); err != nil {
 		return err
 	}
 	removed, err := extension.Uninstall(ctx, pos[0], extension.UninstallOptions{
@@ -66,14 +60,7 @@ func runList(ctx context.Context, e *env, args []string) error {
 	var loc locationFlags
 	loc.register(fs, true)
 	asJSON := fs.Bool("json", false, "")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(pos); err != nil {
-		return err
-	}
-	if err := loc.check(); err != nil {
+	if _, err := loc.parse(fs, args); err != nil {
 		return err
 	}
 	pkgs, err := extension.List(ctx, loc.list())
@@ -103,14 +90,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	var loc locationFlags
 	loc.register(fs, true)
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(pos); err != nil {
-		return err
-	}
-	if err := loc.check(); err != nil {
+	if _, err := loc.parse(fs, args); err != nil {
 		return err
 	}
 	drift, err := extension.Verify(ctx, loc.list())
