@@ -17,6 +17,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"pgoci/internal/verify"
 	"pgoci/resolve"
 )
 
@@ -88,29 +89,24 @@ func (c *blobCache) open(d digest.Digest, size int64) (io.ReadCloser, int64, boo
 		f.Close()
 		return nil, 0, false
 	}
-	return &cachedReader{f: f, path: p, h: d.Algorithm().Hash(), want: d, size: fi.Size()}, fi.Size(), true
+	v := verify.NewReader(f, ocispec.Descriptor{Digest: d, Size: fi.Size()}, nil)
+	return &cachedReader{r: v, f: f, path: p, want: d}, fi.Size(), true
 }
 
-// cachedReader hashes a cached file as it is read; at EOF, a file that
-// does not hash to its name is removed from the cache and the read fails.
+// cachedReader verifies a cached file as it is read; a file that does
+// not hash to its name is removed from the cache and the read fails.
 type cachedReader struct {
+	r    io.Reader
 	f    *os.File
 	path string
-	h    hash.Hash
 	want digest.Digest
-	n    int64
-	size int64
 }
 
 func (r *cachedReader) Read(p []byte) (int, error) {
-	n, err := r.f.Read(p)
-	r.h.Write(p[:n])
-	r.n += int64(n)
-	if errors.Is(err, io.EOF) {
-		if got := digest.NewDigest(r.want.Algorithm(), r.h); got != r.want || r.n != r.size {
-			os.Remove(r.path)
-			return n, fmt.Errorf("extension: cached blob %s is corrupt (removed from the cache; try again)", r.want)
-		}
+	n, err := r.r.Read(p)
+	if errors.Is(err, verify.ErrDigest) || errors.Is(err, verify.ErrSize) {
+		os.Remove(r.path)
+		return n, fmt.Errorf("extension: cached blob %s is corrupt (removed from the cache; try again): %w", r.want, err)
 	}
 	return n, err
 }
