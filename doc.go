@@ -21,12 +21,20 @@
 //
 // Dependency direction points down; no package imports one above it.
 //
+//	examples/pgoci/        the pgoci CLI
+//	examples/quickstart/   the README's main command
 //	extension/             lifecycle: pack, push, inspect, install, uninstall, list, verify, copy
 //	resolve/               reference + version constraint + target -> one verified manifest
 //	unpack/                layer stream -> directory: verify, decompress, sanitise, apply
 //	layout/                on-disk shapes: image root layout, control files, settings
 //	labels/                the label/annotation schema: types, Parse, Validate, write
+//	internal/ocilayout/    OCI image layout store safe under concurrent writers
+//	internal/verify/       the verifying reader every fetch goes through
 //	internal/testregistry/ in-process OCI distribution registry for tests
+//	internal/tartest/      tar layer builder for tests (hostile entries included)
+//	internal/demo/         the demo extension package for tests and the quickstart
+//	e2e/                   end-to-end tests on real components (build tag e2e)
 //
-// The label schema is specified in labels/SPEC.md.
+// labels imports nothing of pgoci; unpack and layout import neither each
+// other nor resolve. The label schema is specified in labels/SPEC.md.
 package pgoci
