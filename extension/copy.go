@@ -91,12 +91,23 @@ func Copy(ctx context.Context, src, dst string, opts CopyOptions) (ocispec.Descr
 	c := newCopier(from, to, opts)
 	root, err := c.copyRoot(ctx, cmp.Or(sref.Digest.String(), sref.Tag))
 	if err != nil {
-		return ocispec.Descriptor{}, err
+		return ocispec.Descriptor{}, explainAuth(err, sref, dref)
 	}
 	if err := c.tag(ctx, root, cmp.Or(dref.Tag, sref.Tag)); err != nil {
-		return ocispec.Descriptor{}, err
+		return ocispec.Descriptor{}, explainAuth(err, dref)
 	}
 	return root, nil
+}
+
+// explainAuth applies resolve.ExplainAuth for each registry involved,
+// so an authentication failure says which registry wants what.
+func explainAuth(err error, refs ...resolve.Reference) error {
+	for _, r := range refs {
+		if e := resolve.ExplainAuth(err, r); e != err {
+			return e
+		}
+	}
+	return err
 }
 
 // copySource is what Copy reads: a repository or an OCI layout.

@@ -118,12 +118,12 @@ func (m InspectedManifest) MarshalJSON() ([]byte, error) {
 func Inspect(ctx context.Context, ref string, opts InspectOptions) (Inspection, error) {
 	src, r, err := resolve.Open(ctx, ref, opts.Remote)
 	if err != nil {
-		return Inspection{}, err
+		return Inspection{}, resolve.ExplainAuth(err, r)
 	}
 	object := cmp.Or(r.Digest.String(), r.Tag, "latest")
 	root, body, err := fetchRoot(ctx, src, object)
 	if err != nil {
-		return Inspection{}, err
+		return Inspection{}, resolve.ExplainAuth(err, r)
 	}
 	in := &inspector{src: src, opts: opts, max: cmp.Or(opts.MaxManifests, 256)}
 	if g, ok := src.(content.ReadOnlyGraphStorage); ok && !opts.NoReferrers {
@@ -137,7 +137,7 @@ func Inspect(ctx context.Context, ref string, opts InspectOptions) (Inspection, 
 		err = in.manifest(ctx, root, body, "", nil)
 	}
 	if err != nil {
-		return Inspection{}, err
+		return Inspection{}, resolve.ExplainAuth(err, r)
 	}
 	return out, nil
 }

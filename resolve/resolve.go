@@ -89,7 +89,7 @@ func ResolveReference(ctx context.Context, ref string, t Target, opts Options) (
 // candidate, each property wanted vs found.
 func Resolve(ctx context.Context, src Source, ref Reference, t Target, opts Options) (Resolved, error) {
 	r, err := resolveRef(ctx, src, ref, t, opts)
-	return r, explainAuth(err, ref)
+	return r, ExplainAuth(err, ref)
 }
 
 func resolveRef(ctx context.Context, src Source, ref Reference, t Target, opts Options) (Resolved, error) {
