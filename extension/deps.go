@@ -61,6 +61,27 @@ func (i *installer) installDeps(ctx context.Context, ref string, m labels.Metada
 	return nil
 }
 
+// requiresStillMet re-checks, under the root's lock, that every extension
+// rec requires is provided: another process may have uninstalled a
+// dependency between its install and this commit.
+func (i *installer) requiresStillMet(rec Installed) error {
+	own := extensionNames(labels.Metadata{Extensions: rec.Extensions})
+	for _, ext := range requiredExtensions(labels.Metadata{Extensions: rec.Extensions}) {
+		if slices.Contains(own, ext) {
+			continue
+		}
+		ok, err := i.provided(ext)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return &DependencyError{Chain: []string{rec.Name, ext}, Extension: ext,
+				Err: fmt.Errorf("%w: %s was removed while %s was being installed; install again", ErrMissingDependency, ext, rec.Name)}
+		}
+	}
+	return nil
+}
+
 // requiredExtensions lists the requires of m's extensions, once each, in
 // order.
 func requiredExtensions(m labels.Metadata) []string {

@@ -140,6 +140,21 @@
 // without an install root there is nowhere the server would find them.
 // The state directory defaults to <sharedir>/.pgoci.
 //
+// # What an image may hold
+//
+// Beyond the unpacker's checks, the installer refuses (ErrNotInstallable,
+// before anything changes) content it could not place safely: a symbolic
+// link that is not a plain-name alias of a regular file in its own
+// directory (libfoo.so -> libfoo.so.1 is fine; a link to a directory, or
+// one that climbs, would let a later file of this or another package be
+// written through it, and a relative link changes meaning when PostgreSQL
+// 17 mode spreads share/ and lib/ over the server's directories), paths
+// deeper than 32 levels or longer than 1024 bytes, and names over 200
+// bytes (the commit needs room for temporary names and view links). Layers
+// are unpacked with unpack's NoSymlinkParents. At commit, under the lock,
+// the package's requires are checked again: a dependency another process
+// removed meanwhile fails the install with ErrMissingDependency.
+//
 // # Dependencies
 //
 // Each extension named in a requires list that the package itself, an

@@ -13,6 +13,7 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"pgoci/internal/verify"
 	"pgoci/labels"
 	"pgoci/layout"
 	"pgoci/resolve"
@@ -377,6 +378,11 @@ func (i *installer) installResolved(ctx context.Context, ref, version, name stri
 		return err
 	}
 	defer lk.unlock()
+	if !i.opts.NoDeps {
+		if err := i.requiresStillMet(st.rec); err != nil {
+			return err
+		}
+	}
 	prev, err := i.loc.readRecord(name)
 	hasPrev := err == nil
 	if err != nil && !errors.Is(err, ErrNotInstalled) {
@@ -522,6 +528,9 @@ func (i *installer) layer(ctx context.Context, s *unpack.Staging, src resolve.So
 
 // checkContent refuses what the install mode cannot place.
 func (i *installer) checkContent(files []InstalledFile) error {
+	if err := checkShape(files); err != nil {
+		return err
+	}
 	if !i.loc.pg17() {
 		return nil
 	}
@@ -534,6 +543,45 @@ func (i *installer) checkContent(files []InstalledFile) error {
 	if len(bad) > 0 {
 		return fmt.Errorf("%w: PostgreSQL 17 mode installs share/extension and lib only; the image also holds %s (OS libraries or programs need an install root and LD_LIBRARY_PATH or PATH)",
 			ErrNotInstallable, strings.Join(bad, ", "))
+	}
+	return nil
+}
+
+// Limits on what an extension image may hold, beyond the unpacker's: the
+// installer places files under longer names (temporary names, view links
+// that climb back to packages/<name>/current), so it keeps room for them.
+const (
+	maxInstallDepth    = 32
+	maxInstallPath     = 1024
+	maxInstallBaseName = 200
+)
+
+// checkShape refuses content the installer cannot place safely, before
+// anything changes. Symbolic links are allowed only as the shared-library
+// aliases extensions ship (libfoo.so -> libfoo.so.1): a plain name of a
+// regular file in the same directory. A link to a directory, or one that
+// climbs, would let a later file of this or another package be written
+// through it once the tree is placed, and a relative link changes meaning
+// when PostgreSQL 17 mode spreads share/ and lib/ over the server's
+// directories.
+func checkShape(files []InstalledFile) error {
+	regular := make(map[string]bool, len(files))
+	for _, f := range files {
+		if f.Link == "" {
+			regular[f.Path] = true
+		}
+	}
+	for _, f := range files {
+		base := path.Base(f.Path)
+		switch {
+		case strings.Count(f.Path, "/") >= maxInstallDepth || len(f.Path) > maxInstallPath || len(base) > maxInstallBaseName:
+			return fmt.Errorf("%w: %s is too deep or too long to install (at most %d levels, %d bytes, %d-byte names)",
+				ErrNotInstallable, verify.Truncate(f.Path), maxInstallDepth, maxInstallPath, maxInstallBaseName)
+		case f.Link == "":
+		case strings.Contains(f.Link, "/") || !regular[path.Join(path.Dir(f.Path), f.Link)]:
+			return fmt.Errorf("%w: symbolic link %s -> %s: an extension image may only link to a regular file in the same directory",
+				ErrNotInstallable, f.Path, verify.Truncate(f.Link))
+		}
 	}
 	return nil
 }

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"pgoci/resolve"
-	"pgoci/unpack"
 )
 
 // location is where packages are installed and their state kept.
@@ -284,8 +283,8 @@ func (l location) cleanTmp() []string {
 		lk.unlock()
 		removed = append(removed, filepath.Join(l.tmpDir(), id))
 	}
-	staged, _ := unpack.CleanStaging(l.tmpDir(), orphanAge)
-	removed = append(removed, staged...)
+	// Staging directories carry their workspace's id in their name, so the
+	// loop below keeps those of live workspaces however old they are.
 	entries, _ = os.ReadDir(l.tmpDir())
 	for _, e := range entries {
 		if strings.HasSuffix(e.Name(), ".lock") {

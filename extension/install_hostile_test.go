@@ -1,0 +1,250 @@
+package extension
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"oras.land/oras-go/v2/registry/remote"
+
+	"pgoci/internal/testregistry"
+	"pgoci/labels"
+	"pgoci/unpack"
+)
+
+// revPush is instPush with symbolic links: links maps a path of the image
+// root layout to its (relative, in-tree) target.
+func revPush(t *testing.T, srv *testregistry.Server, repo, tag, name string, major int, files, links map[string]string) {
+	t.Helper()
+	dir := t.TempDir()
+	for p, s := range files {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for p, target := range links {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(target, full); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := remote.NewRepository(srv.Host() + "/" + repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.PlainHTTP = true
+	ctx := context.Background()
+	img, err := Pack(ctx, r, dir, Build{Platform: instAmd64, Metadata: labels.Metadata{
+		Package: labels.Package{Name: name},
+		PG:      labels.PG{Major: major},
+		Libc:    labels.Libc{Family: "glibc", Version: "2.36"},
+	}}, PackOptions{})
+	if err != nil {
+		t.Fatalf("Pack %s: %v", repo, err)
+	}
+	if _, err := PushIndex(ctx, r, []Image{img}, tag); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestInstallRefusesLongNamesBeforeUpgrading: a 250-byte file name is
+// valid in an image, but its temporary name ".<name>.pgoci-XXXXXXXX"
+// would exceed NAME_MAX half way through a PostgreSQL 17 upgrade, leaving
+// the new module next to the old control file. It is refused before
+// anything changes.
+func TestInstallRefusesLongNamesBeforeUpgrading(t *testing.T) {
+	srv := instRegistry(t)
+	instPush(t, srv, "ext/cube", "1.4", "cube", 17, instFiles(instExt{name: "cube", version: "1.4"}))
+	v2 := instFiles(instExt{name: "cube", version: "1.5"})
+	v2["lib/"+strings.Repeat("z", 247)+".so"] = "long"
+	instPush(t, srv, "ext/cube", "1.5", "cube", 17, v2)
+	pgConfig, top := instServer(t)
+	ctx := context.Background()
+	opts := InstallOptions{PGConfig: pgConfig, CacheDir: "-"}
+	if _, err := Install(ctx, srv.Host()+"/ext/cube:1.4", instTarget(17), opts); err != nil {
+		t.Fatal(err)
+	}
+	before := instSnapshot(t, top, "share/postgresql/17/.pgoci")
+	_, err := Install(ctx, srv.Host()+"/ext/cube:1.5", instTarget(17), opts)
+	if !errors.Is(err, ErrNotInstallable) {
+		t.Fatalf("err = %v, want ErrNotInstallable", err)
+	}
+	if diff := cmp.Diff(before, instSnapshot(t, top, "share/postgresql/17/.pgoci")); diff != "" {
+		t.Errorf("a failed upgrade changed the server's directories (-before +after):\n%s", diff)
+	}
+	list, _ := List(ctx, ListOptions{PGConfig: pgConfig})
+	for _, r := range list {
+		if r.Pending {
+			t.Errorf("a failed upgrade left the record of %s pending", r.Name)
+		}
+	}
+}
+
+// TestCleanTmpKeepsLiveStaging: the cleanup every Install runs keeps the
+// staging directory of a live workspace however old it is (a concurrent
+// install with a slow download).
+func TestCleanTmpKeepsLiveStaging(t *testing.T) {
+	root := t.TempDir()
+	loc, err := openLocation(context.Background(), root, "", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := loc.prepare(); err != nil {
+		t.Fatal(err)
+	}
+	ws, err := loc.newWorkspace(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.close()
+	s, err := unpack.Stage(ws.path("cube-0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Discard()
+	if err := os.Mkdir(filepath.Join(s.Dir(), "lib"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(s.Dir(), old, old); err != nil {
+		t.Fatal(err)
+	}
+	removed := loc.cleanTmp() // what another process's Install does
+	if _, err := os.Lstat(s.Dir()); err != nil {
+		t.Errorf("cleanTmp removed the staging directory of a live workspace (lock held): %v; removed %v", err, removed)
+	}
+}
+
+// TestInstallRechecksRequiresAtCommit: while earthdistance is being
+// unpacked (outside the lock), another process uninstalls its dependency
+// cube, which nothing recorded requires yet. The commit re-checks under
+// the lock and refuses, rather than leaving earthdistance without cube.
+func TestInstallRechecksRequiresAtCommit(t *testing.T) {
+	srv := instRegistry(t)
+	instPush(t, srv, "ext/cube", "1.5", "cube", 18, instFiles(instExt{name: "cube", version: "1.5"}))
+	instPush(t, srv, "ext/earthdistance", "1.2", "earthdistance", 18,
+		instFiles(instExt{name: "earthdistance", version: "1.2", requires: []string{"cube"}}))
+	root := t.TempDir()
+	ctx := context.Background()
+	opts := instOptions(t, root)
+	var uerr error
+	done := false
+	opts.Events = func(e Event) {
+		if e.Kind == EventUnpack && e.Package == "earthdistance" && !done {
+			done = true
+			_, uerr = Uninstall(ctx, "cube", UninstallOptions{Root: root})
+		}
+	}
+	_, err := Install(ctx, srv.Host()+"/ext/earthdistance:1.2", instTarget(18), opts)
+	if uerr != nil {
+		t.Fatalf("the concurrent uninstall of cube failed: %v", uerr)
+	}
+	if !errors.Is(err, ErrMissingDependency) {
+		t.Errorf("install err = %v, want ErrMissingDependency", err)
+	}
+	if list, _ := List(ctx, ListOptions{Root: root}); len(list) != 0 {
+		t.Errorf("installed %v, want nothing (cube removed, earthdistance refused)", list)
+	}
+}
+
+// TestInstallRefusesDeepPaths: the view link of a deep lib/ path (under
+// the unpacker's limits) would have a target of "../" x depth +
+// "packages/<name>/current/" + path, over PATH_MAX, and fail half way
+// through the commit. It is refused before anything changes.
+func TestInstallRefusesDeepPaths(t *testing.T) {
+	srv := instRegistry(t)
+	files := instFiles(instExt{name: "deep", version: "1.0"})
+	deep := "lib/" + strings.Repeat(strings.Repeat("d", 38)+"/", 99) + "x.so"
+	files[deep] = "deep"
+	instPush(t, srv, "ext/deep", "1.0", "deep", 18, files)
+	root := t.TempDir()
+	opts := instOptions(t, root)
+	ctx := context.Background()
+	// What any install creates in a new root.
+	before := map[string]string{".": "dir -rwxr-xr-x", "lib": "dir -rwxr-xr-x", "packages": "dir -rwxr-xr-x", "share": "dir -rwxr-xr-x", "share/extension": "dir -rwxr-xr-x"}
+	_, err := Install(ctx, srv.Host()+"/ext/deep:1.0", instTarget(18), opts)
+	if !errors.Is(err, ErrNotInstallable) {
+		t.Fatalf("err = %v, want ErrNotInstallable", err)
+	}
+	if diff := cmp.Diff(before, instSnapshot(t, root, ".pgoci")); diff != "" {
+		t.Errorf("a failed install left the root changed (-before +after):\n%s", diff)
+	}
+	list, _ := List(ctx, ListOptions{Root: root})
+	for _, r := range list {
+		t.Errorf("a refused install left a record: %s pending=%v", r.Name, r.Pending)
+	}
+}
+
+// TestInstallRefusesDirectorySymlinks: a symbolic link in an image that is
+// not a same-directory alias of a regular file (a link to a directory, or
+// one that climbs) is refused before anything changes, in both modes: once
+// placed, a later file of this or another package could be written
+// through it (in PostgreSQL 17 mode a relative link also changes meaning,
+// and share/extension/up -> .. would reach the state directory). Library
+// aliases (libfoo.so -> libfoo.so.1) install.
+func TestInstallRefusesDirectorySymlinks(t *testing.T) {
+	srv := instRegistry(t)
+	links := []struct{ path, target string }{
+		{"lib/up", ".."}, {"share/extension/up", ".."}, {"lib/sub", "../share"},
+		{"lib/x.so", "../share/extension/linker.control"}, // a file, but in another directory
+	}
+	for _, mode := range []struct {
+		name  string
+		major int
+	}{{"root", 18}, {"pg17", 17}} {
+		for k, link := range links {
+			tag := fmt.Sprintf("bad%d-pg%d", k, mode.major)
+			revPush(t, srv, "ext/linker", tag, "linker", mode.major,
+				instFiles(instExt{name: "linker", version: "1.0"}), map[string]string{link.path: link.target})
+			t.Run(mode.name+" "+link.path+" -> "+link.target, func(t *testing.T) {
+				opts, snapshot := instModeOptions(t, mode.name)
+				before := snapshot()
+				_, err := Install(context.Background(), srv.Host()+"/ext/linker:"+tag, instTarget(mode.major), opts)
+				if !errors.Is(err, ErrNotInstallable) {
+					t.Fatalf("err = %v, want ErrNotInstallable", err)
+				}
+				if diff := cmp.Diff(before, snapshot()); diff != "" {
+					t.Errorf("a refused install changed the destination (-before +after):\n%s", diff)
+				}
+			})
+		}
+	}
+	files := instFiles(instExt{name: "alias", version: "1.0"})
+	files["lib/libalias.so.1"] = "ELF libalias"
+	revPush(t, srv, "ext/alias", "1.0", "alias", 17, files, map[string]string{"lib/libalias.so": "libalias.so.1"})
+	opts, _ := instModeOptions(t, "pg17")
+	if _, err := Install(context.Background(), srv.Host()+"/ext/alias:1.0", instTarget(17), opts); err != nil {
+		t.Errorf("a same-directory library alias was refused: %v", err)
+	}
+}
+
+// instModeOptions returns options for an install root (mode "root") or a
+// PostgreSQL 17 server tree (mode "pg17"), and a snapshot of it.
+func instModeOptions(t *testing.T, mode string) (InstallOptions, func() map[string]string) {
+	t.Helper()
+	if mode == "pg17" {
+		pgConfig, top := instServer(t)
+		state := "share/postgresql/17/.pgoci" // pgoci's own state, created by any install
+		return InstallOptions{PGConfig: pgConfig, CacheDir: "-"}, func() map[string]string { return instSnapshot(t, top, state) }
+	}
+	root := filepath.Join(t.TempDir(), "root")
+	for _, d := range []string{"share/extension", "lib", "packages"} { // what any install creates
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return instOptions(t, root), func() map[string]string { return instSnapshot(t, root, ".pgoci") }
+}
