@@ -248,3 +248,34 @@ func instModeOptions(t *testing.T, mode string) (InstallOptions, func() map[stri
 	}
 	return instOptions(t, root), func() map[string]string { return instSnapshot(t, root, ".pgoci") }
 }
+
+// TestInstallRetryAfterCrashedUpgradeRemovesOldVersion: an upgrade that
+// crashed after its pending record was written leaves the old version
+// directory; the retry that completes it removes that directory too.
+func TestInstallRetryAfterCrashedUpgradeRemovesOldVersion(t *testing.T) {
+	srv := instRegistry(t)
+	instPush(t, srv, "ext/cube", "1.4", "cube", 18, instFiles(instExt{name: "cube", version: "1.4"}))
+	instPush(t, srv, "ext/cube", "1.5", "cube", 18, instFiles(instExt{name: "cube", version: "1.5"}))
+	root := t.TempDir()
+	ctx := context.Background()
+	if _, err := Install(ctx, srv.Host()+"/ext/cube:1.4", instTarget(18), instOptions(t, root)); err != nil {
+		t.Fatal(err)
+	}
+	// Simulate the crash: an extra version directory next to the current
+	// one, as an interrupted commit leaves it.
+	pkgDir := filepath.Join(root, "packages", "cube")
+	if err := os.Mkdir(filepath.Join(pkgDir, "0123456789abcdef"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Install(ctx, srv.Host()+"/ext/cube:1.5", instTarget(18), instOptions(t, root)); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(pkgDir)
+	if len(entries) != 2 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("packages/cube holds %v, want only the current version and the current link", names)
+	}
+}

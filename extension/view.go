@@ -90,10 +90,21 @@ func (i *installer) commit18(st *staged, prev *Installed) (Installed, error) {
 	if err := i.loc.writeRecord(rec, i.opts.Durable); err != nil {
 		return Installed{}, err
 	}
-	if prev != nil && prev.Dir != "" && prev.Dir != rec.Dir {
-		i.trash(filepath.Join(root, filepath.FromSlash(prev.Dir)))
-	}
+	i.trashOldVersions(pkgDir, hex)
 	return rec, nil
+}
+
+// trashOldVersions removes every version directory of a package but the
+// current one: the previous version after an upgrade, and any left by an
+// interrupted commit (whose pending record already named the new one).
+// The root's lock is held, so no other commit of the package is running.
+func (i *installer) trashOldVersions(pkgDir, current string) {
+	entries, _ := os.ReadDir(pkgDir)
+	for _, e := range entries {
+		if e.IsDir() && e.Name() != current && e.Name() != "current" {
+			i.trash(filepath.Join(pkgDir, e.Name()))
+		}
+	}
 }
 
 // restoreRecord puts back the record a failed commit replaced by its
