@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -294,7 +295,8 @@ func hostileCases(t testing.TB) []hostileCase {
 		{name: "stream/data after the tar end marker is still verified", layers: []layerSpec{{mt: tartest.MediaTar, blob: junkA, serve: junkB}}, want: unpack.ErrDigestMismatch},
 		{name: "stream/digest mismatch found at EOF", layers: []layerSpec{{mt: tartest.MediaTar, blob: plain, serve: flipped}}, want: unpack.ErrDigestMismatch},
 		{name: "stream/descriptor size smaller than the blob", layers: []layerSpec{{tar: plain, desc: func(d *ocispec.Descriptor) { d.Size-- }}}, want: unpack.ErrSizeMismatch},
-		{name: "stream/descriptor size that lies big is never preallocated", layers: []layerSpec{{tar: plain, desc: func(d *ocispec.Descriptor) { d.Size = 1 << 62 }}}, want: unpack.ErrSizeMismatch},
+		{name: "stream/descriptor size that lies big is never preallocated", opts: unpack.Options{Limits: unpack.Limits{TotalBytes: 1 << 61}},
+			layers: []layerSpec{{tar: plain, desc: func(d *ocispec.Descriptor) { d.Size = 1 << 61 }}}, want: unpack.ErrSizeMismatch},
 		{name: "stream/diff_id mismatch", layers: []layerSpec{{tar: plain, diffID: func([]byte) digest.Digest { return digest.FromString("other") }}}, want: unpack.ErrDiffIDMismatch},
 		{name: "stream/diff_id match", layers: []layerSpec{{tar: plain, diffID: digest.FromBytes}},
 			check: func(t *testing.T, e env) { wantFile(t, e, "a", "hello") }},
@@ -317,6 +319,14 @@ func hostileCases(t testing.TB) []hostileCase {
 			layers: one(file("f", strings.Repeat("x", 100<<10))), want: unpack.ErrLimit, limit: "TotalBytes"},
 		{name: "bomb/one file over FileBytes", opts: unpack.Options{Limits: unpack.Limits{FileBytes: 1000}},
 			layers: one(file("f", big)), want: unpack.ErrLimit, limit: "FileBytes"},
+
+		// Descriptors whose size would overflow the arithmetic.
+		{name: "stream/descriptor size over TotalBytes is refused up front", layers: []layerSpec{{tar: plain, desc: func(d *ocispec.Descriptor) { d.Size = 1 << 62 }}},
+			want: unpack.ErrLimit, limit: "TotalBytes"},
+		{name: "stream/descriptor size MaxInt64 is refused up front", layers: []layerSpec{{tar: plain, desc: func(d *ocispec.Descriptor) { d.Size = math.MaxInt64 }}},
+			want: unpack.ErrLimit, limit: "TotalBytes"},
+		{name: "stream/descriptor size MaxInt64 without TotalBytes does not overflow", opts: unpack.Options{Limits: unpack.Limits{TotalBytes: -1}},
+			layers: []layerSpec{{tar: plain, desc: func(d *ocispec.Descriptor) { d.Size = math.MaxInt64 }}}, want: unpack.ErrSizeMismatch},
 	}
 }
 

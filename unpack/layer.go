@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"os"
 	"time"
 
@@ -34,6 +35,9 @@ func Layer(ctx context.Context, root *os.Root, r io.Reader, desc ocispec.Descrip
 	comp, err := compressionOf(desc.MediaType)
 	if err != nil {
 		return st, err
+	}
+	if over(desc.Size, maxBlobSize(opts.Limits.TotalBytes)) {
+		return st, limitErr("TotalBytes", desc.Size, opts.Limits.TotalBytes)
 	}
 	v, err := newVerifier(r, desc, opts.Progress)
 	if err != nil {
@@ -70,4 +74,21 @@ func Layer(ctx context.Context, root *os.Root, r io.Reader, desc ocispec.Descrip
 		return st, perr // the stream's own failure explains any tar error
 	}
 	return st, aerr
+}
+
+// maxBlobSize is the largest compressed size accepted for a layer whose
+// uncompressed stream may be total bytes: incompressible data grows a
+// little when compressed (gzip stored blocks add 5 bytes per 64 KiB, zstd
+// raw blocks 3 per 128 KiB, each gzip member about 20), so an eighth more
+// and 1 MiB is generous; a descriptor claiming more cannot be a layer
+// within the limits and is refused before any byte is read. Negative
+// (TotalBytes unlimited) means no cap.
+func maxBlobSize(total int64) int64 {
+	if total < 0 {
+		return -1
+	}
+	if total > (math.MaxInt64-1<<20)/9*8 {
+		return math.MaxInt64
+	}
+	return total + total/8 + 1<<20
 }

@@ -53,7 +53,9 @@ type Options struct {
 // An exceeded limit is a [*LimitError] naming the field.
 type Limits struct {
 	// TotalBytes caps the uncompressed tar stream of one layer, headers and
-	// padding included. Default 8 GiB.
+	// padding included. Default 8 GiB. It also caps the descriptor's
+	// (compressed) size, at TotalBytes plus an eighth plus 1 MiB (room for
+	// incompressible data): a larger size is refused before reading.
 	TotalBytes int64
 	// Entries caps the number of tar entries in one layer. Default 1,000,000.
 	Entries int64

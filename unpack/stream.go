@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sync/atomic"
 
 	"github.com/klauspost/compress/gzip"
@@ -42,7 +43,7 @@ func newVerifier(r io.Reader, desc ocispec.Descriptor, progress func(done, total
 
 func (v *verifier) Read(p []byte) (int, error) {
 	n := v.n.Load()
-	if rest := v.desc.Size + 1 - n; int64(len(p)) > rest {
+	if rest := readAllowance(v.desc.Size, n); int64(len(p)) > rest {
 		p = p[:rest] // one byte past the size is enough to know it lies
 	}
 	m, err := v.r.Read(p)
@@ -62,6 +63,21 @@ func (v *verifier) Read(p []byte) (int, error) {
 		return m, detail(ErrSizeMismatch, "blob %s: read %d bytes, descriptor says %d", v.desc.Digest, n, v.desc.Size)
 	}
 	return m, err
+}
+
+// readAllowance is how many more bytes may be read after n of a blob of
+// the given size: the rest plus one byte, to see a blob that is longer. It
+// never overflows (a descriptor may claim math.MaxInt64) and is never
+// negative.
+func readAllowance(size, n int64) int64 {
+	if n > size {
+		return 0
+	}
+	rest := size - n
+	if rest < math.MaxInt64 {
+		rest++
+	}
+	return rest
 }
 
 // finish reads the rest of the stream (which must be empty) and checks the
