@@ -33,6 +33,9 @@ type applier struct {
 	meta map[string]dirMeta
 	// touched holds directories whose contents changed (for Durable).
 	touched map[string]bool
+	// implied counts the directories created for entries' parent paths,
+	// which count against Limits.Entries with the entries themselves.
+	implied int64
 	buf     []byte
 }
 
@@ -49,11 +52,19 @@ func newApplier(ctx context.Context, root *os.Root, opts Options, st *Stats) *ap
 		layer: map[string]bool{}, meta: map[string]dirMeta{}, touched: map[string]bool{},
 		buf: make([]byte, 256<<10),
 	}
-	a.t.onMkdir = func(p string) {
+	a.t.onMkdir = func(p string) error {
+		// Implied directories count against Entries too: otherwise each
+		// entry could create Depth-1 of them, and the caps on entries and
+		// bytes would not bound what lands on disk (or in a.meta).
+		a.implied++
+		if n := st.Entries + a.implied; over(n, a.lim.Entries) {
+			return limitErr("Entries", n, a.lim.Entries)
+		}
 		st.Dirs++
 		a.layer[p] = true
 		a.touched[path.Dir(p)] = true
 		a.meta[p] = dirMeta{mode: 0o755, uid: -1, gid: -1}
+		return nil
 	}
 	a.t.onUnlock = func(p string, fi fs.FileInfo) {
 		if _, ok := a.meta[p]; !ok {
@@ -81,8 +92,8 @@ func (a *applier) run(tr *tar.Reader) error {
 			return tarErr(err)
 		}
 		a.stats.Entries++
-		if over(a.stats.Entries, a.lim.Entries) {
-			return limitErr("Entries", a.stats.Entries, a.lim.Entries)
+		if n := a.stats.Entries + a.implied; over(n, a.lim.Entries) {
+			return limitErr("Entries", n, a.lim.Entries)
 		}
 		if err := a.entry(tr, hdr); err != nil {
 			return entryErr(hdr.Name, tarErr(err))

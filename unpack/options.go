@@ -57,7 +57,10 @@ type Limits struct {
 	// (compressed) size, at TotalBytes plus an eighth plus 1 MiB (room for
 	// incompressible data): a larger size is refused before reading.
 	TotalBytes int64
-	// Entries caps the number of tar entries in one layer. Default 1,000,000.
+	// Entries caps the number of tar entries in one layer plus the parent
+	// directories their paths imply (created without an entry of their
+	// own), so it bounds the filesystem objects one layer creates, and the
+	// unpacker's memory, which grows with each directory. Default 1,000,000.
 	Entries int64
 	// FileBytes caps the size of one regular file. Default 4 GiB.
 	FileBytes int64

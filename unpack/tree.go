@@ -28,8 +28,9 @@ type tree struct {
 	// they are [ErrSymlinkParent] (Options.NoSymlinkParents).
 	follow bool
 
-	// onMkdir is told about each directory the tree creates implicitly.
-	onMkdir func(p string)
+	// onMkdir is told about each directory the tree is about to create
+	// implicitly; an error refuses it.
+	onMkdir func(p string) error
 	// onUnlock is told the original mode of an existing directory the tree
 	// had to make writable (mode 0555 from a lower layer), to restore it.
 	onUnlock func(p string, fi fs.FileInfo)
@@ -134,13 +135,16 @@ func (t *tree) open(h *handle, p, c string, create bool) (*handle, string, error
 	fi, err := h.Lstat(c)
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && create:
+		if t.onMkdir != nil {
+			// Before creating: it may refuse (a limit).
+			if err := t.onMkdir(p); err != nil {
+				return nil, "", err
+			}
+		}
 		if err := h.Mkdir(c, 0o700); err != nil {
 			return nil, "", err
 		}
 		fi = nil
-		if t.onMkdir != nil {
-			t.onMkdir(p)
-		}
 	case err != nil:
 		return nil, "", err
 	case fi.Mode()&fs.ModeSymlink != 0:
