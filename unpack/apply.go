@@ -458,7 +458,8 @@ func (a *applier) opaque(dir string) error {
 }
 
 // hideLower removes what lower layers left under dir, keeping what this
-// layer created (recursively, for directories this layer kept).
+// layer created (recursively, for directories this layer kept). dh is
+// looked up again for each name: the recursion may have evicted it.
 func (a *applier) hideLower(dir string, dh *handle) error {
 	f, err := dh.Open(".")
 	if err != nil {
@@ -471,6 +472,9 @@ func (a *applier) hideLower(dir string, dh *handle) error {
 	}
 	slices.Sort(names)
 	for _, n := range names {
+		if dh, _, err = a.t.dir(dir, false, false); err != nil {
+			return err
+		}
 		p := path.Join(dir, n)
 		if !a.layer[p] {
 			a.forget(p)

@@ -36,7 +36,8 @@ type tree struct {
 	onUnlock func(p string, fi fs.FileInfo)
 }
 
-// maxHandles bounds open directory handles; past it the cache is emptied.
+// maxHandles bounds cached directory handles (each a descriptor); past it
+// the cache is emptied at the next miss in [tree.dir].
 const maxHandles = 256
 
 // maxHops bounds the symlinks followed while resolving one path, like
@@ -77,9 +78,17 @@ func (h *handle) close() {
 // than maxHops links is [ErrSymlinkLoop]. Without follow, a symlink
 // component is [ErrSymlinkParent]. Either way a component that is neither is
 // [ErrNotDir], and every directory is opened through its verified parent.
+//
+// The handle is valid until the next call of dir or parent: a miss with a
+// full cache closes every cached handle first, so the descriptors held stay
+// under maxHandles plus one walk's worth. Callers must not keep a handle
+// across a call.
 func (t *tree) dir(d string, create, follow bool) (*handle, string, error) {
 	if h, ok := t.dirs[d]; ok {
 		return h, d, nil
+	}
+	if len(t.dirs) > maxHandles {
+		t.closeAll()
 	}
 	follow = follow && t.follow
 	cur, h, rest := t.longestCached(d)
@@ -195,9 +204,6 @@ func (t *tree) longestCached(p string) (string, *handle, []string) {
 // missing), that parent's real path, and p's last component, which is never
 // followed.
 func (t *tree) parent(p string) (*handle, string, string, error) {
-	if len(t.dirs) > maxHandles {
-		t.closeAll() // here only: no caller holds a handle across this
-	}
 	h, dir, err := t.dir(path.Dir(p), true, true)
 	return h, dir, path.Base(p), err
 }
