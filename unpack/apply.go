@@ -190,7 +190,7 @@ func (a *applier) clear(ph *handle, p, base string, keepDir bool) (bool, error) 
 			return true, nil
 		}
 		a.forget(p)
-		return false, ph.RemoveAll(base)
+		return false, removeAll(ph.Root, base)
 	}
 	return false, ph.Remove(base)
 }
@@ -438,7 +438,7 @@ func (a *applier) whiteout(p, base string) error {
 	victim := path.Join(dir, name)
 	if _, err := dh.Lstat(name); err == nil {
 		a.forget(victim)
-		if err := dh.RemoveAll(name); err != nil {
+		if err := removeAll(dh.Root, name); err != nil {
 			return err
 		}
 		a.touched[dir] = true
@@ -478,7 +478,7 @@ func (a *applier) hideLower(dir string, dh *handle) error {
 		p := path.Join(dir, n)
 		if !a.layer[p] {
 			a.forget(p)
-			if err := dh.RemoveAll(n); err != nil {
+			if err := removeAll(dh.Root, n); err != nil {
 				return err
 			}
 			a.touched[dir] = true

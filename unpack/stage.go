@@ -100,7 +100,7 @@ func (s *Staging) Discard() error {
 	}
 	s.done = true
 	s.root.Close()
-	return os.RemoveAll(s.dir)
+	return removePath(s.dir) // layers may have left read-only directories
 }
 
 // CleanStaging removes staging directories that a crashed or killed process
@@ -122,7 +122,7 @@ func CleanStaging(parent string, olderThan time.Duration) ([]string, error) {
 			continue
 		}
 		p := filepath.Join(parent, e.Name())
-		if err := os.RemoveAll(p); err != nil {
+		if err := removePath(p); err != nil {
 			return removed, err
 		}
 		removed = append(removed, p)
