@@ -61,7 +61,7 @@ func newApplier(ctx context.Context, root *os.Root, opts Options, st *Stats) *ap
 			return limitErr("Entries", n, a.lim.Entries)
 		}
 		st.Dirs++
-		a.layer[p] = true
+		a.mark(p)
 		a.touched[path.Dir(p)] = true
 		a.meta[p] = dirMeta{mode: 0o755, uid: -1, gid: -1}
 		return nil
@@ -211,8 +211,20 @@ func (a *applier) forget(p string) {
 }
 
 func (a *applier) created(p string) {
-	a.layer[p] = true
+	a.mark(p)
 	a.touched[path.Dir(p)] = true
+}
+
+// mark records p as this layer's, with every directory above it: an
+// existing (lower) directory this layer wrote into holds this layer's
+// entries, which a later opaque marker higher up must keep (it then
+// clears the lower entries inside instead of removing the directory). A
+// marked path's ancestors are always marked, so the walk stops at the
+// first marked one.
+func (a *applier) mark(p string) {
+	for q := p; q != "." && !a.layer[q]; q = path.Dir(q) {
+		a.layer[q] = true
+	}
 }
 
 // place resolves the parent of entry p (following in-root symlinks unless

@@ -320,6 +320,14 @@ func hostileCases(t testing.TB) []hostileCase {
 		{name: "bomb/one file over FileBytes", opts: unpack.Options{Limits: unpack.Limits{FileBytes: 1000}},
 			layers: one(file("f", big)), want: unpack.ErrLimit, limit: "FileBytes"},
 
+		// Opaque markers keep this layer's entries written into lower directories.
+		{name: "whiteout/opaque keeps this layer's file in a lower directory without its own entry",
+			layers: two([]tartest.Entry{file("d/sub/old", "x")}, []tartest.Entry{file("d/sub/new", "y"), file("d/.wh..wh..opq", "")}),
+			check:  func(t *testing.T, e env) { wantFile(t, e, "d/sub/new", "y"); wantMissing(t, e, "d/sub/old") }},
+		{name: "whiteout/opaque keeps this layer's file under implied directories in a lower one",
+			layers: two([]tartest.Entry{file("d/old", "x")}, []tartest.Entry{file("d/x/y/f", "y"), file(".wh..wh..opq", "")}),
+			check:  func(t *testing.T, e env) { wantFile(t, e, "d/x/y/f", "y"); wantMissing(t, e, "d/old") }},
+
 		// Descriptors whose size would overflow the arithmetic.
 		{name: "stream/descriptor size over TotalBytes is refused up front", layers: []layerSpec{{tar: plain, desc: func(d *ocispec.Descriptor) { d.Size = 1 << 62 }}},
 			want: unpack.ErrLimit, limit: "TotalBytes"},
