@@ -33,6 +33,8 @@ type applier struct {
 	meta map[string]dirMeta
 	// touched holds directories whose contents changed (for Durable).
 	touched map[string]bool
+	// known indexes the keys of meta and touched by directory, for forget.
+	known pathIndex
 	// implied counts the directories created for entries' parent paths,
 	// which count against Limits.Entries with the entries themselves.
 	implied int64
@@ -50,7 +52,8 @@ func newApplier(ctx context.Context, root *os.Root, opts Options, st *Stats) *ap
 		ctx: ctx, t: newTree(root, !opts.NoSymlinkParents), opts: opts, lim: opts.Limits, stats: st,
 		chown: opts.PreserveOwnership && os.Geteuid() == 0,
 		layer: map[string]bool{}, meta: map[string]dirMeta{}, touched: map[string]bool{},
-		buf: make([]byte, 256<<10),
+		known: pathIndex{},
+		buf:   make([]byte, 256<<10),
 	}
 	a.t.onMkdir = func(p string) error {
 		// Implied directories count against Entries too: otherwise each
@@ -62,13 +65,13 @@ func newApplier(ctx context.Context, root *os.Root, opts Options, st *Stats) *ap
 		}
 		st.Dirs++
 		a.mark(p)
-		a.touched[path.Dir(p)] = true
-		a.meta[p] = dirMeta{mode: 0o755, uid: -1, gid: -1}
+		a.touch(path.Dir(p))
+		a.setMeta(p, dirMeta{mode: 0o755, uid: -1, gid: -1})
 		return nil
 	}
 	a.t.onUnlock = func(p string, fi fs.FileInfo) {
 		if _, ok := a.meta[p]; !ok {
-			a.meta[p] = dirMeta{mode: fi.Mode().Perm() | fi.Mode()&(fs.ModeSetgid|fs.ModeSetuid|fs.ModeSticky), mtime: fi.ModTime(), uid: -1, gid: -1}
+			a.setMeta(p, dirMeta{mode: fi.Mode().Perm() | fi.Mode()&(fs.ModeSetgid|fs.ModeSetuid|fs.ModeSticky), mtime: fi.ModTime(), uid: -1, gid: -1})
 		}
 	}
 	return a
@@ -195,24 +198,70 @@ func (a *applier) clear(ph *handle, p, base string, keepDir bool) (bool, error) 
 	return false, ph.Remove(base)
 }
 
-// forget drops every cached fact about p and what is under it.
+// forget drops every cached fact about p and what is under it, in time
+// proportional to what is recorded under p (not to all that is recorded:
+// a layer of n removals would be quadratic).
 func (a *applier) forget(p string) {
 	a.t.forget(p)
-	for d := range a.meta {
-		if under(d, p) {
-			delete(a.meta, d)
+	a.known.remove(p, func(q string) {
+		delete(a.meta, q)
+		delete(a.touched, q)
+	})
+}
+
+// setMeta records deferred metadata for directory p.
+func (a *applier) setMeta(p string, m dirMeta) {
+	a.meta[p] = m
+	a.known.add(p)
+}
+
+// touch records that directory d's entries changed.
+func (a *applier) touch(d string) {
+	a.touched[d] = true
+	a.known.add(d)
+}
+
+// pathIndex is the set of paths that are keys of meta or touched, with
+// their ancestors, as children per directory, so a subtree is found
+// without a scan. A path's ancestors are always in the index.
+type pathIndex map[string]map[string]struct{}
+
+func (x pathIndex) add(p string) {
+	for q := p; q != "."; q = path.Dir(q) {
+		d := path.Dir(q)
+		kids := x[d]
+		if kids == nil {
+			kids = map[string]struct{}{}
+			x[d] = kids
+		}
+		if _, ok := kids[q]; ok {
+			return // and so its ancestors
+		}
+		kids[q] = struct{}{}
+	}
+}
+
+// remove calls f for p and every indexed path under it, and drops them.
+func (x pathIndex) remove(p string, f func(string)) {
+	if p != "." {
+		if kids := x[path.Dir(p)]; kids != nil {
+			delete(kids, p)
 		}
 	}
-	for d := range a.touched {
-		if under(d, p) {
-			delete(a.touched, d)
-		}
+	x.drop(p, f)
+}
+
+func (x pathIndex) drop(p string, f func(string)) {
+	f(p)
+	for k := range x[p] {
+		x.drop(k, f)
 	}
+	delete(x, p)
 }
 
 func (a *applier) created(p string) {
 	a.mark(p)
-	a.touched[path.Dir(p)] = true
+	a.touch(path.Dir(p))
 }
 
 // mark records p as this layer's, with every directory above it: an
@@ -267,7 +316,7 @@ func (a *applier) mkdir(p string, hdr *tar.Header) error {
 	}
 	a.created(p)
 	uid, gid := a.owner(hdr)
-	a.meta[p] = dirMeta{mode: a.mode(hdr), mtime: clampTime(hdr.ModTime), uid: uid, gid: gid}
+	a.setMeta(p, dirMeta{mode: a.mode(hdr), mtime: clampTime(hdr.ModTime), uid: uid, gid: gid})
 	return nil
 }
 
@@ -453,7 +502,7 @@ func (a *applier) whiteout(p, base string) error {
 		if err := removeAll(dh.Root, name); err != nil {
 			return err
 		}
-		a.touched[dir] = true
+		a.touch(dir)
 	}
 	a.stats.Whiteouts++
 	return nil
@@ -493,7 +542,7 @@ func (a *applier) hideLower(dir string, dh *handle) error {
 			if err := removeAll(dh.Root, n); err != nil {
 				return err
 			}
-			a.touched[dir] = true
+			a.touch(dir)
 			continue
 		}
 		fi, err := dh.Lstat(n)
