@@ -71,6 +71,13 @@ func instFiles(exts ...instExt) map[string]string {
 // returns the index digest.
 func instPush(t testing.TB, srv *testregistry.Server, repo, tag, name string, major int, files map[string]string) digest.Digest {
 	t.Helper()
+	return instPushLinks(t, srv, repo, tag, name, major, files, nil)
+}
+
+// instPushLinks is instPush with symbolic links: links maps a path of the
+// image root layout to its target.
+func instPushLinks(t testing.TB, srv *testregistry.Server, repo, tag, name string, major int, files, links map[string]string) digest.Digest {
+	t.Helper()
 	dir := t.TempDir()
 	for p, s := range files {
 		full := filepath.Join(dir, filepath.FromSlash(p))
@@ -78,6 +85,15 @@ func instPush(t testing.TB, srv *testregistry.Server, repo, tag, name string, ma
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(full, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for p, target := range links {
+		full := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(target, full); err != nil {
 			t.Fatal(err)
 		}
 	}

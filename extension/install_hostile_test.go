@@ -11,54 +11,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"oras.land/oras-go/v2/registry/remote"
 
-	"pgoci/internal/testregistry"
-	"pgoci/labels"
 	"pgoci/unpack"
 )
-
-// revPush is instPush with symbolic links: links maps a path of the image
-// root layout to its (relative, in-tree) target.
-func revPush(t *testing.T, srv *testregistry.Server, repo, tag, name string, major int, files, links map[string]string) {
-	t.Helper()
-	dir := t.TempDir()
-	for p, s := range files {
-		full := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for p, target := range links {
-		full := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Symlink(target, full); err != nil {
-			t.Fatal(err)
-		}
-	}
-	r, err := remote.NewRepository(srv.Host() + "/" + repo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.PlainHTTP = true
-	ctx := context.Background()
-	img, err := Pack(ctx, r, dir, Build{Platform: instAmd64, Metadata: labels.Metadata{
-		Package: labels.Package{Name: name},
-		PG:      labels.PG{Major: major},
-		Libc:    labels.Libc{Family: "glibc", Version: "2.36"},
-	}}, PackOptions{})
-	if err != nil {
-		t.Fatalf("Pack %s: %v", repo, err)
-	}
-	if _, err := PushIndex(ctx, r, []Image{img}, tag); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // TestInstallRefusesLongNamesBeforeUpgrading: a 250-byte file name is
 // valid in an image, but its temporary name ".<name>.pgoci-XXXXXXXX"
@@ -207,7 +162,7 @@ func TestInstallRefusesDirectorySymlinks(t *testing.T) {
 	}{{"root", 18}, {"pg17", 17}} {
 		for k, link := range links {
 			tag := fmt.Sprintf("bad%d-pg%d", k, mode.major)
-			revPush(t, srv, "ext/linker", tag, "linker", mode.major,
+			instPushLinks(t, srv, "ext/linker", tag, "linker", mode.major,
 				instFiles(instExt{name: "linker", version: "1.0"}), map[string]string{link.path: link.target})
 			t.Run(mode.name+" "+link.path+" -> "+link.target, func(t *testing.T) {
 				opts, snapshot := instModeOptions(t, mode.name)
@@ -224,7 +179,7 @@ func TestInstallRefusesDirectorySymlinks(t *testing.T) {
 	}
 	files := instFiles(instExt{name: "alias", version: "1.0"})
 	files["lib/libalias.so.1"] = "ELF libalias"
-	revPush(t, srv, "ext/alias", "1.0", "alias", 17, files, map[string]string{"lib/libalias.so": "libalias.so.1"})
+	instPushLinks(t, srv, "ext/alias", "1.0", "alias", 17, files, map[string]string{"lib/libalias.so": "libalias.so.1"})
 	opts, _ := instModeOptions(t, "pg17")
 	if _, err := Install(context.Background(), srv.Host()+"/ext/alias:1.0", instTarget(17), opts); err != nil {
 		t.Errorf("a same-directory library alias was refused: %v", err)
