@@ -234,3 +234,37 @@ func TestInstallRetryAfterCrashedUpgradeRemovesOldVersion(t *testing.T) {
 		t.Errorf("packages/cube holds %v, want only the current version and the current link", names)
 	}
 }
+
+// TestPG17SharedCreatedDirRemovedByLastUser: package a creates
+// pkglibdir/plugins, package b puts a file in it too; whichever order they
+// are uninstalled in, the server's directories end as they began.
+func TestPG17SharedCreatedDirRemovedByLastUser(t *testing.T) {
+	srv := instRegistry(t)
+	a := instFiles(instExt{name: "a", version: "1"})
+	a["lib/plugins/a.so"] = "a"
+	b := instFiles(instExt{name: "b", version: "1"})
+	b["lib/plugins/b.so"] = "b"
+	instPush(t, srv, "ext/a", "1", "a", 17, a)
+	instPush(t, srv, "ext/b", "1", "b", 17, b)
+	for _, order := range [][]string{{"a", "b"}, {"b", "a"}} {
+		t.Run("uninstall "+strings.Join(order, " then "), func(t *testing.T) {
+			pgConfig, top := instServer(t)
+			state := "share/postgresql/17/.pgoci"
+			before := instSnapshot(t, top, state)
+			ctx := context.Background()
+			for _, name := range []string{"a", "b"} {
+				if _, err := Install(ctx, srv.Host()+"/ext/"+name+":1", instTarget(17), InstallOptions{PGConfig: pgConfig, CacheDir: "-"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, name := range order {
+				if _, err := Uninstall(ctx, name, UninstallOptions{PGConfig: pgConfig}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if diff := cmp.Diff(before, instSnapshot(t, top, state)); diff != "" {
+				t.Errorf("server directories after both uninstalls (-before +after):\n%s", diff)
+			}
+		})
+	}
+}

@@ -69,7 +69,7 @@ func (i *installer) commit17(st *staged, prev *Installed) (Installed, error) {
 	for _, p := range places {
 		rec.Files = append(rec.Files, p.file)
 	}
-	rec.Dirs = i.dirsToCreate(places)
+	rec.Dirs = dirsToCreate(places, recs)
 	if prev != nil {
 		rec.Dirs = union(rec.Dirs, prev.Dirs)
 	}
@@ -134,13 +134,22 @@ func checkConflicts17(name string, places []placement, prev *Installed, recs map
 	return nil
 }
 
-// dirsToCreate lists the directories missing for the placements,
+// dirsToCreate lists the directories missing for the placements, and
+// those on their paths that another package created,
 // parents first, so uninstall can remove them again.
-func (i *installer) dirsToCreate(places []placement) []string {
+func dirsToCreate(places []placement, recs map[string]Installed) []string {
+	createdByPgoci := map[string]bool{}
+	for _, r := range recs {
+		for _, d := range r.Dirs {
+			createdByPgoci[d] = true
+		}
+	}
 	var dirs []string
 	for _, p := range places {
 		for d := filepath.Dir(p.file.Path); ; d = filepath.Dir(d) {
-			if _, err := os.Lstat(d); err == nil || d == filepath.Dir(d) {
+			// A directory another package created is recorded too, so that
+			// the last of the packages using it removes it.
+			if _, err := os.Lstat(d); (err == nil && !createdByPgoci[d]) || d == filepath.Dir(d) {
 				break
 			}
 			if !slices.Contains(dirs, d) {
