@@ -268,3 +268,69 @@ func TestPG17SharedCreatedDirRemovedByLastUser(t *testing.T) {
 		})
 	}
 }
+
+// TestInstallUpgradeFileBecomesDirectory: version 1 ships the file
+// lib/plugins, version 2 the directory lib/plugins/ with a.so in it, and
+// version 3 the file again; each upgrade replaces the view's link by a
+// directory of links or the other way round.
+func TestInstallUpgradeFileBecomesDirectory(t *testing.T) {
+	srv := instRegistry(t)
+	file := func(v string) map[string]string {
+		f := instFiles(instExt{name: "cube", version: v})
+		f["lib/plugins"] = "a file " + v
+		return f
+	}
+	dir := instFiles(instExt{name: "cube", version: "1.5"})
+	dir["lib/plugins/a.so"] = "a module"
+	instPush(t, srv, "ext/cube", "1.4", "cube", 18, file("1.4"))
+	instPush(t, srv, "ext/cube", "1.5", "cube", 18, dir)
+	instPush(t, srv, "ext/cube", "1.6", "cube", 18, file("1.6"))
+	root := t.TempDir()
+	ctx := context.Background()
+	for _, step := range []struct{ tag, path, want string }{
+		{"1.4", "lib/plugins", "a file 1.4"},
+		{"1.5", "lib/plugins/a.so", "a module"},
+		{"1.6", "lib/plugins", "a file 1.6"},
+	} {
+		if _, err := Install(ctx, srv.Host()+"/ext/cube:"+step.tag, instTarget(18), instOptions(t, root)); err != nil {
+			t.Fatalf("install %s: %v", step.tag, err)
+		}
+		if got := instRead(t, filepath.Join(root, step.path)); got != step.want {
+			t.Errorf("after %s, %s reads %q, want %q", step.tag, step.path, got, step.want)
+		}
+		if drift, err := Verify(ctx, ListOptions{Root: root}); err != nil || len(drift) != 0 {
+			t.Errorf("Verify after %s: %v %+v", step.tag, err, drift)
+		}
+	}
+}
+
+// TestInstallViewShapeConflicts: a package whose file stands where another
+// package needs a directory (or the other way round) is refused as a
+// conflict naming the other package, before anything changes.
+func TestInstallViewShapeConflicts(t *testing.T) {
+	srv := instRegistry(t)
+	a := instFiles(instExt{name: "a", version: "1"})
+	a["lib/plugins"] = "a file"
+	b := instFiles(instExt{name: "b", version: "1"})
+	b["lib/plugins/b.so"] = "a module"
+	instPush(t, srv, "ext/a", "1", "a", 18, a)
+	instPush(t, srv, "ext/b", "1", "b", 18, b)
+	for _, order := range [][]string{{"a", "b"}, {"b", "a"}} {
+		t.Run(order[0]+" then "+order[1], func(t *testing.T) {
+			root := t.TempDir()
+			ctx := context.Background()
+			if _, err := Install(ctx, srv.Host()+"/ext/"+order[0]+":1", instTarget(18), instOptions(t, root)); err != nil {
+				t.Fatal(err)
+			}
+			before := instSnapshot(t, root, ".pgoci")
+			_, err := Install(ctx, srv.Host()+"/ext/"+order[1]+":1", instTarget(18), instOptions(t, root))
+			var ce *ConflictError
+			if !errors.As(err, &ce) || ce.Owner != order[0] {
+				t.Fatalf("err = %v, want a *ConflictError with owner %s", err, order[0])
+			}
+			if diff := cmp.Diff(before, instSnapshot(t, root, ".pgoci")); diff != "" {
+				t.Errorf("a refused install changed the root (-before +after):\n%s", diff)
+			}
+		})
+	}
+}

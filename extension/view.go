@@ -80,11 +80,14 @@ func (i *installer) commit18(st *staged, prev *Installed) (Installed, error) {
 		i.restoreRecord(rec.Name, prev)
 		return Installed{}, err
 	}
-	if err := linkView(root, rec.Name, view, i.opts.Durable); err != nil {
-		return Installed{}, err
-	}
+	// Links to files the new version lacks dangle once current switched:
+	// remove them first, so that a path that was a file and is now a
+	// directory (lib/plugins -> lib/plugins/a.so) can be created.
 	if prev != nil {
 		unlinkView(root, rec.Name, without(prev.View, view))
+	}
+	if err := linkView(root, rec.Name, view, i.opts.Durable); err != nil {
+		return Installed{}, err
 	}
 	rec.InstalledAt = time.Now().UTC().Truncate(time.Second)
 	if err := i.loc.writeRecord(rec, i.opts.Durable); err != nil {
@@ -134,7 +137,14 @@ func checkViewConflicts(root, name string, view []string, prev *Installed, recs 
 		if o, ok := owner[p]; ok {
 			return &ConflictError{Path: p, Package: name, Owner: o}
 		}
-		if prev != nil && slices.Contains(prev.View, p) {
+		// Another package's link where p needs a directory, or inside the
+		// directory p would replace by a file.
+		for q, o := range owner {
+			if strings.HasPrefix(p, q+"/") || strings.HasPrefix(q, p+"/") {
+				return &ConflictError{Path: p, Package: name, Owner: o}
+			}
+		}
+		if prev != nil && (slices.Contains(prev.View, p) || ancestorIn(p, prev.View) || holdsAny(p, prev.View)) {
 			continue
 		}
 		fi, err := os.Lstat(filepath.Join(root, filepath.FromSlash(p)))
@@ -249,6 +259,23 @@ func (i *installer) trash(dir string) {
 		dir = aside
 	}
 	os.RemoveAll(dir)
+}
+
+// ancestorIn reports whether a parent directory of p is one of paths:
+// a view link of the previous version that p now goes through.
+func ancestorIn(p string, paths []string) bool {
+	for d := path.Dir(p); d != "."; d = path.Dir(d) {
+		if slices.Contains(paths, d) {
+			return true
+		}
+	}
+	return false
+}
+
+// holdsAny reports whether p is a directory of the view holding one of
+// paths: a directory of the previous version that is now a file.
+func holdsAny(p string, paths []string) bool {
+	return slices.ContainsFunc(paths, func(q string) bool { return strings.HasPrefix(q, p+"/") })
 }
 
 func union(a, b []string) []string {
