@@ -11,7 +11,8 @@ import (
 func installCommand() command {
 	return command{
 		name: "install",
-		usage: "install REF --root DIR [target flags] [--version CONSTRAINT] [--cache DIR] [--no-deps] [--update-lock] [--durable]\n" +
+		usage: "install REF --root DIR [target flags] [--version CONSTRAINT] [--cache DIR|-] [--no-deps]\n" +
+			"                     [--lock-file PATH|-] [--update-lock] [--durable]\n" +
 			"       pgoci install REF --pg-config PATH [--state DIR] [...]   (PostgreSQL 17 and older)",
 		summary: "resolve, verify and install an extension (and the extensions it requires) so that CREATE EXTENSION works " +
 			"without a restart; --root for PostgreSQL 18+, --pg-config alone installs into the server's own directories",
@@ -65,6 +66,7 @@ func runInstall(ctx context.Context, e *env, args []string) error {
 	cache := fs.String("cache", "", "")
 	noDeps := fs.Bool("no-deps", false, "")
 	updateLock := fs.Bool("update-lock", false, "")
+	lockFile := fs.String("lock-file", "", "")
 	durable := fs.Bool("durable", false, "")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -85,7 +87,7 @@ func runInstall(ctx context.Context, e *env, args []string) error {
 	res, err := extension.Install(ctx, pos[0], target, extension.InstallOptions{
 		Root: loc.root, PGConfig: loc.pgConfig, StateDir: loc.state, CacheDir: *cache,
 		Policy: policy, Version: *version, Remote: e.remoteOptions(), NoDeps: *noDeps,
-		UpdateLock: *updateLock, Durable: *durable,
+		LockFile: *lockFile, UpdateLock: *updateLock, Durable: *durable,
 		Events: func(ev extension.Event) { renderEvent(e, p, ev) },
 	})
 	p.done()

@@ -35,9 +35,13 @@ func TestLifecycle(t *testing.T) {
 	tmp := t.TempDir()
 	root, cache := filepath.Join(tmp, "root"), filepath.Join(tmp, "cache")
 	target := []string{"--pg-major", "18", "--platform", "linux/amd64", "--libc", "glibc-2.36"}
-	out := mustRun(t, append([]string{"install", ref, "--root", root, "--cache", cache}, target...)...)
+	lockFile := filepath.Join(tmp, "fleet.lock.json")
+	out := mustRun(t, append([]string{"install", ref, "--root", root, "--cache", cache, "--lock-file", lockFile}, target...)...)
 	if !strings.HasPrefix(out, "installed "+demo.Package+" "+demo.Version) {
 		t.Errorf("install printed:\n%s", out)
+	}
+	if b, err := os.ReadFile(lockFile); err != nil || !strings.Contains(string(b), demo.Package) {
+		t.Errorf("lock file %s: %v\n%s", lockFile, err, b)
 	}
 	if _, err := os.Stat(filepath.Join(root, "share/extension/demo.control")); err != nil {
 		t.Errorf("merged view: %v", err)
