@@ -156,8 +156,29 @@ type copier struct {
 	dst  oras.Target
 	opts CopyOptions
 
-	mu    sync.Mutex // serialises Progress and guards total
-	total int64
+	mu        sync.Mutex // serialises Progress and guards total and manifests
+	total     int64
+	manifests int // manifests and indexes fetched, against maxCopyManifests
+}
+
+// maxCopyManifests bounds the manifests and indexes one Copy reads (as
+// Inspect's default MaxManifests does): the graph is content-addressed and
+// finite, but a hostile source could make it as large as it likes. Nested
+// indexes count too, so depth is bounded by the same number.
+const maxCopyManifests = 256
+
+// countManifest counts a manifest or index about to be fetched.
+func (c *copier) countManifest(d ocispec.Descriptor) error {
+	if !resolve.IsIndexMediaType(d.MediaType) && !resolve.IsManifestMediaType(d.MediaType) {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.manifests++
+	if c.manifests > maxCopyManifests {
+		return fmt.Errorf("%w: copy reads more than %d manifests and indexes (at %s)", ErrTooManyManifests, maxCopyManifests, d.Digest)
+	}
+	return nil
 }
 
 func newCopier(src copySource, dst oras.Target, opts CopyOptions) *copier {
@@ -281,6 +302,9 @@ type verifyingSource struct {
 
 func (s verifyingSource) Fetch(ctx context.Context, d ocispec.Descriptor) (io.ReadCloser, error) {
 	if err := verify.Descriptor(d); err != nil {
+		return nil, err
+	}
+	if err := s.c.countManifest(d); err != nil {
 		return nil, err
 	}
 	rc, err := s.ReadOnlyStorage.Fetch(ctx, d)

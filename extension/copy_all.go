@@ -116,7 +116,13 @@ func mirrorPlan(ctx context.Context, srcs []string, base string, opts CopyOption
 // directory's base name.
 func mirrorName(r resolve.Reference) string {
 	if r.Layout != "" {
-		return filepath.Base(filepath.Clean(r.Layout))
+		// Absolute first: "oci:." or "oci:.." must be named after the
+		// directory they mean, never "." or "..".
+		abs, err := filepath.Abs(r.Layout)
+		if err != nil {
+			return ""
+		}
+		return filepath.Base(abs)
 	}
 	return path.Base(r.Repository)
 }

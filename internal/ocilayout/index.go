@@ -41,7 +41,9 @@ func (s *Store) Index(_ context.Context) (ocispec.Index, error) {
 
 // withLock runs fn holding the exclusive lock on the layout's lock file.
 func (s *Store) withLock(fn func() error) error {
-	f, err := os.OpenFile(filepath.Join(s.dir, lockFile), os.O_CREATE|os.O_RDWR, 0o644)
+	// O_NOFOLLOW: a lock file planted as a symlink must not make pgoci
+	// create or open a file elsewhere.
+	f, err := os.OpenFile(filepath.Join(s.dir, lockFile), os.O_CREATE|os.O_RDWR|oNoFollow, 0o644)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrLock, err)
 	}
@@ -125,6 +127,9 @@ func (s *Store) Tag(ctx context.Context, d ocispec.Descriptor, ref string) error
 	if err := checkTag(ref); err != nil {
 		return err
 	}
+	if _, err := digest.Parse(ref); err == nil {
+		return fmt.Errorf("%w: %q is a digest other than %s's", ErrInvalidTag, truncate(ref), d.Digest)
+	}
 	entry := withRefName(d, ref)
 	return s.update(ctx, func(idx *ocispec.Index) bool {
 		idx.Manifests = slices.DeleteFunc(idx.Manifests, func(e ocispec.Descriptor) bool {
@@ -189,6 +194,9 @@ func checkTag(ref string) error {
 
 // Untag removes the entry tagged ref from index.json. The blobs stay.
 func (s *Store) Untag(ctx context.Context, ref string) error {
+	if err := checkTag(ref); err != nil {
+		return err
+	}
 	found := false
 	err := s.update(ctx, func(idx *ocispec.Index) bool {
 		idx.Manifests = slices.DeleteFunc(idx.Manifests, func(e ocispec.Descriptor) bool {
@@ -215,7 +223,9 @@ func (s *Store) Resolve(ctx context.Context, ref string) (ocispec.Descriptor, er
 	}
 	dg, isDigest := digest.Parse(ref)
 	for _, e := range idx.Manifests {
-		if e.Annotations[ocispec.AnnotationRefName] == ref || (isDigest == nil && e.Digest == dg) {
+		// A digest is looked up by digest only: a ref.name annotation that
+		// spells another digest must not answer for it.
+		if (isDigest == nil && e.Digest == dg) || (isDigest != nil && e.Annotations[ocispec.AnnotationRefName] == ref) {
 			return withRefName(e, ""), nil
 		}
 	}
@@ -229,7 +239,7 @@ func (s *Store) resolveBlob(dg digest.Digest) (ocispec.Descriptor, error) {
 	if err := checkDigest(dg); err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	f, err := os.Open(s.blobPath(dg))
+	f, err := openRegular(s.blobPath(dg))
 	if err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("%w: blob %s: %w", ErrNotFound, dg, errdef.ErrNotFound)
 	}

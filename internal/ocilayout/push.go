@@ -40,6 +40,9 @@ func (s *Store) Push(ctx context.Context, expected ocispec.Descriptor, r io.Read
 	if err != nil {
 		return err
 	}
+	// Exists trusts the size of large blobs; a push has the bytes at hand,
+	// so a same-size blob that does not hash right is replaced.
+	exists = exists && (expected.Size <= maxManifestSize || s.hashes(expected))
 	var body []byte
 	if !exists {
 		if body, err = s.writeBlob(ctx, expected, r); err != nil {
@@ -63,6 +66,13 @@ func (s *Store) writeBlob(ctx context.Context, d ocispec.Descriptor, r io.Reader
 	dir := filepath.Dir(final)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("ocilayout: %w", err)
+	}
+	// The blob directories must be real: a planted symlink would send the
+	// write outside the layout.
+	for _, p := range []string{filepath.Dir(dir), dir} {
+		if fi, err := os.Lstat(p); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("%w: %s is not a directory", ErrNotLayout, p)
+		}
 	}
 	tmp, err := os.CreateTemp(dir, ".tmp-"+d.Digest.Encoded()[:12]+"-*")
 	if err != nil {

@@ -101,23 +101,40 @@ func (s *Store) blobPath(d digest.Digest) string {
 	return filepath.Join(s.dir, ocispec.ImageBlobsDir, d.Algorithm().String(), d.Encoded())
 }
 
-// Exists reports whether the blob of d is in the store with d's size.
+// Exists reports whether the blob of d is in the store: a regular file of
+// d's size, and, for content up to maxManifestSize (manifests, indexes,
+// configs), hashing to d's digest. Copy tools skip the whole graph under
+// an existing root, so a root must not be believed on its size alone;
+// larger blobs are checked by size here and verified whenever read.
 func (s *Store) Exists(_ context.Context, d ocispec.Descriptor) (bool, error) {
 	if err := checkDigest(d.Digest); err != nil {
 		return false, err
 	}
-	fi, err := os.Stat(s.blobPath(d.Digest))
+	fi, err := os.Lstat(s.blobPath(d.Digest))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return false, nil
 	case err != nil:
 		return false, fmt.Errorf("ocilayout: %s: %w", d.Digest, err)
-	case fi.Size() != d.Size:
+	case !fi.Mode().IsRegular() || fi.Size() != d.Size:
 		// Not the blob described: report it missing so that a push
 		// replaces it.
 		return false, nil
+	case d.Size <= maxManifestSize:
+		return s.hashes(d), nil
 	}
 	return true, nil
+}
+
+// hashes reports whether the blob of d reads back as d.
+func (s *Store) hashes(d ocispec.Descriptor) bool {
+	rc, err := s.Fetch(context.Background(), d)
+	if err != nil {
+		return false
+	}
+	defer rc.Close()
+	_, err = io.Copy(io.Discard, rc)
+	return err == nil
 }
 
 // Fetch opens the blob of d. The reader verifies the content against d
@@ -128,7 +145,7 @@ func (s *Store) Fetch(_ context.Context, d ocispec.Descriptor) (io.ReadCloser, e
 	if err := checkDigest(d.Digest); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(s.blobPath(d.Digest))
+	f, err := openRegular(s.blobPath(d.Digest))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: blob %s: %w", ErrNotFound, d.Digest, errdef.ErrNotFound)
 	}
