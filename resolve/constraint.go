@@ -10,14 +10,19 @@ import (
 type Constraint struct {
 	clauses []clause
 	raw     string
-	// pre is set when a clause names a pre-release: only then may
-	// pre-releases match a range (exact clauses always may).
-	pre bool
+	// preBases are the release numbers of the pre-releases the user's
+	// clauses name: a pre-release matches a range only when it is of one
+	// of them, as in semver (">=1.0-beta1" admits 1.0-beta2, not
+	// 3.0-alpha1). Exact clauses always may.
+	preBases [][]int
 }
 
 type clause struct {
 	op string // "=", "!=", ">", ">=", "<", "<="
 	v  Version
+	// bound is set for the upper bound ~ and ^ add: its "-0" pre-release
+	// only excludes pre-releases, it does not invite them.
+	bound bool
 }
 
 const maxConstraintLen = 512
@@ -31,8 +36,8 @@ const maxConstraintLen = 512
 //   - "~1.4": ">=1.4,<1.5" ("~1" is ">=1,<2");
 //   - "^2": ">=2,<3"; "^0.8" is ">=0.8,<0.9", "^0.0.3" is ">=0.0.3,<0.0.4".
 //
-// Pre-releases ("1.0-beta1") match only an exact clause or a range whose
-// clauses name a pre-release, as in semver. Errors wrap [ErrConstraint].
+// Pre-releases ("1.0-beta1") match only an exact clause, or a range one of
+// whose clauses names a pre-release of the same release, as in semver. Errors wrap [ErrConstraint].
 func ParseConstraint(s string) (Constraint, error) {
 	c := Constraint{raw: s}
 	if len(s) > maxConstraintLen {
@@ -54,8 +59,8 @@ func ParseConstraint(s string) (Constraint, error) {
 			return Constraint{}, fmt.Errorf("%w: %q: %w", ErrConstraint, truncate(s), err)
 		}
 		for _, x := range cl {
-			if x.v.Pre != "" {
-				c.pre = true
+			if x.v.Pre != "" && !x.bound && x.op != "!=" {
+				c.preBases = append(c.preBases, x.v.Nums)
 			}
 		}
 		c.clauses = append(c.clauses, cl...)
@@ -83,19 +88,19 @@ func parseClause(f string) ([]clause, error) {
 		}
 		switch op {
 		case "~":
-			return []clause{{">=", v}, {"<", bump(v, tildeIndex(v))}}, nil
+			return []clause{{op: ">=", v: v}, {op: "<", v: bump(v, tildeIndex(v)), bound: true}}, nil
 		case "^":
-			return []clause{{">=", v}, {"<", bump(v, caretIndex(v))}}, nil
+			return []clause{{op: ">=", v: v}, {op: "<", v: bump(v, caretIndex(v)), bound: true}}, nil
 		case "==":
 			op = "="
 		}
-		return []clause{{op, v}}, nil
+		return []clause{{op: op, v: v}}, nil
 	}
 	v, err := ParseVersion(f)
 	if err != nil {
 		return nil, err
 	}
-	return []clause{{"=", v}}, nil
+	return []clause{{op: "=", v: v}}, nil
 }
 
 // tildeIndex is the number ~ bumps: the minor when given, else the major.
@@ -161,5 +166,26 @@ func (c Constraint) Match(v Version) bool {
 			return false
 		}
 	}
-	return !v.IsPrerelease() || exact || c.pre
+	return !v.IsPrerelease() || exact || c.preOf(v)
+}
+
+// preOf reports whether a clause names a pre-release of v's release.
+func (c Constraint) preOf(v Version) bool {
+	for _, b := range c.preBases {
+		if sameRelease(b, v.Nums) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameRelease compares release numbers, missing ones being 0 ("1.0" is
+// "1.0.0").
+func sameRelease(a, b []int) bool {
+	for i := range max(len(a), len(b)) {
+		if num(a, i) != num(b, i) {
+			return false
+		}
+	}
+	return true
 }

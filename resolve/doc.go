@@ -75,8 +75,11 @@
 //     then config, then manifest annotations: the manifest wins, as SPEC.md
 //     says) and checked in full; the first that passes is the answer.
 //  4. The config is fetched only when the index gave no platform, when
-//     neither index nor manifest carries the labels, or when
-//     [Options.FetchConfig] asks for it.
+//     index and manifest leave the PostgreSQL major or the C library
+//     (family and version) unknown, or when [Options.FetchConfig] asks for
+//     it: the hard rule depends on all three. An image's major is also read
+//     from its version_num or version labels when it has no major label.
+//     An index entry with more than 512 annotations is refused.
 //
 // # Requests
 //

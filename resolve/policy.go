@@ -184,9 +184,29 @@ func keepMatch(s Status) Status {
 }
 
 func comparePG(t Target, m labels.Metadata, unknown Status) Finding {
-	f := Finding{Property: PropPGMajor, Want: itoa(t.PG.Major), Found: itoa(m.PG.Major)}
+	f := Finding{Property: PropPGMajor, Want: itoa(t.PG.Major), Found: itoa(imageMajor(m.PG))}
 	f.Status = equalStatus(f.Want, f.Found, unknown)
 	return f
+}
+
+// imageMajor is the PostgreSQL major an image was built for: its major
+// label, else what its version_num (160004) or version ("16.4") says, so
+// that an image labelled only by those is not taken as "unknown".
+func imageMajor(pg labels.PG) int {
+	switch {
+	case pg.Major != 0:
+		return pg.Major
+	case pg.VersionNum >= 100000:
+		return pg.VersionNum / 10000
+	}
+	n := 0
+	for _, r := range pg.Version {
+		if r < '0' || r > '9' || n > 1000 {
+			break
+		}
+		n = n*10 + int(r-'0')
+	}
+	return n
 }
 
 func comparePlatform(t Target, platform ocispec.Platform, unknown Status) Finding {

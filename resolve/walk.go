@@ -97,6 +97,12 @@ func (w *walker) collect(ctx context.Context, d ocispec.Descriptor, body []byte,
 	}
 	var out []*candidate
 	for _, m := range idx.Manifests {
+		if len(m.Annotations) > maxEntryAnnotations {
+			// Every candidate below carries these into its label parse:
+			// a few hundred thousand keys would cost minutes per resolve.
+			return nil, fmt.Errorf("%w: index %s: entry %s carries %d annotations (at most %d)",
+				ErrInvalidManifest, d.Digest, m.Digest, len(m.Annotations), maxEntryAnnotations)
+		}
 		if isAttestation(m) {
 			continue
 		}
@@ -143,6 +149,9 @@ func (w *walker) reject(d ocispec.Descriptor, p ocispec.Platform, fs []Finding) 
 func (w *walker) choose(ctx context.Context, cands []*candidate) (Resolved, error) {
 	var live []*candidate
 	for i, c := range cands {
+		if err := ctx.Err(); err != nil {
+			return Resolved{}, err
+		}
 		c.order = i
 		meta, _ := labels.Parse(merge(c.annots...)) // best effort: only known values reject
 		c.pre = compare(w.opts.Policy, w.t, c.platform, meta)
@@ -226,6 +235,10 @@ func found(fs []Finding, p Property) string {
 }
 
 // merge overlays maps, later ones winning.
+// maxEntryAnnotations bounds the annotations of one index entry; the
+// selection subset pgoci writes is about a dozen.
+const maxEntryAnnotations = 512
+
 func merge(ms ...map[string]string) map[string]string {
 	out := map[string]string{}
 	for _, m := range ms {
@@ -254,7 +267,11 @@ func (w *walker) evaluate(ctx context.Context, c *candidate) (Resolved, bool, er
 	chain := append(slicesClone(c.annots), man.Annotations)
 	pre, _ := labels.Parse(merge(chain...))
 	var img *ocispec.Image
-	if (w.opts.FetchConfig || !platformKnown(platform) || pre.PG.Major == 0) && IsConfigMediaType(man.Config.MediaType) {
+	// The config is read when the index and manifest leave the platform,
+	// the major or the C library unknown: its labels may say what they
+	// do not, and the hard rule depends on all three.
+	needConfig := !platformKnown(platform) || imageMajor(pre.PG) == 0 || pre.Libc.Family == "" || pre.Libc.Version == ""
+	if (w.opts.FetchConfig || needConfig) && IsConfigMediaType(man.Config.MediaType) {
 		if img, err = w.config(ctx, man.Config); err != nil {
 			return Resolved{}, false, err
 		}
