@@ -48,6 +48,18 @@ var debianReleases = map[string]debianRelease{
 	"trixie":   {"13", "2.41"},
 }
 
+// DebianGlibc returns the glibc version a Debian release ships, from its
+// codename ("trixie") or its VERSION_ID ("13"); false for a release this
+// package does not know.
+func DebianGlibc(release string) (string, bool) {
+	for codename, r := range debianReleases {
+		if release == codename || release == r.version {
+			return r.glibc, true
+		}
+	}
+	return "", false
+}
+
 func debianField(get func(debianRelease) string) func(string) (string, bool) {
 	return func(codename string) (string, bool) {
 		r, ok := debianReleases[codename]

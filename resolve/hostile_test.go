@@ -159,3 +159,31 @@ func TestConfigLibcConsulted(t *testing.T) {
 	_, err = Resolve(context.Background(), st, Reference{Layout: "x", Tag: "1.0"}, bookworm, Options{FetchConfig: true})
 	t.Logf("with FetchConfig: %v", shortErr(err))
 }
+
+// TestDebianReleaseImpliesGlibc: an image that names its Debian release
+// but not its C library is checked against the glibc that release ships:
+// a trixie build (glibc 2.41) is refused for a glibc 2.36 server.
+func TestDebianReleaseImpliesGlibc(t *testing.T) {
+	amd := ocispec.Platform{OS: "linux", Architecture: "amd64"}
+	for _, tc := range []struct {
+		name   string
+		distro labels.Distro
+		server string
+		ok     bool
+	}{
+		{"trixie on 2.36", labels.Distro{Codename: "trixie"}, "2.36", false},
+		{"debian 13 on 2.36", labels.Distro{ID: "debian", Version: "13"}, "2.36", false},
+		{"trixie on 2.41", labels.Distro{Codename: "trixie"}, "2.41", true},
+		{"bookworm on 2.41", labels.Distro{ID: "debian", Codename: "bookworm"}, "2.41", true},
+		{"unknown release", labels.Distro{ID: "debian", Codename: "forky"}, "2.36", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			target := Target{PG: labels.PG{Major: 18}, Platform: amd, Libc: labels.Libc{Family: "glibc", Version: tc.server}}
+			m := labels.Metadata{PG: labels.PG{Major: 18}, Distro: tc.distro}
+			_, err := Check(Default, target, amd, m)
+			if ok := err == nil; ok != tc.ok {
+				t.Errorf("Check = %v, want ok=%v", err, tc.ok)
+			}
+		})
+	}
+}

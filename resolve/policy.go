@@ -225,7 +225,24 @@ func platformOK(want, have ocispec.Platform) bool {
 	return ok
 }
 
+// imageLibc is the C library an image was built against: its libc labels,
+// else, for a Debian build that names its release, the glibc that release
+// ships (a trixie build needs glibc 2.41 whether or not it says so).
+func imageLibc(m labels.Metadata) labels.Libc {
+	l := m.Libc
+	if l.Version != "" || (l.Family != "" && l.Family != "glibc") || (m.Distro.ID != "" && m.Distro.ID != "debian") {
+		return l
+	}
+	for _, release := range []string{m.Distro.Codename, m.Distro.Version} {
+		if v, ok := labels.DebianGlibc(release); ok && release != "" {
+			return labels.Libc{Family: "glibc", Version: v}
+		}
+	}
+	return l
+}
+
 func compareLibcFamily(t Target, m labels.Metadata, unknown Status) Finding {
+	m.Libc = imageLibc(m)
 	f := Finding{Property: PropLibcFamily, Want: t.Libc.Family, Found: m.Libc.Family}
 	f.Status = equalStatus(f.Want, f.Found, unknown)
 	return f
@@ -234,6 +251,7 @@ func compareLibcFamily(t Target, m labels.Metadata, unknown Status) Finding {
 // compareLibcVersion wants the image's libc no newer than the server's: a
 // module linked against a newer glibc needs symbols the server lacks.
 func compareLibcVersion(t Target, m labels.Metadata, unknown Status) Finding {
+	m.Libc = imageLibc(m)
 	f := Finding{Property: PropLibcVersion, Found: m.Libc.Version}
 	if t.Libc.Version != "" {
 		f.Want = "<= " + t.Libc.Version
