@@ -187,3 +187,19 @@ func TestDebianReleaseImpliesGlibc(t *testing.T) {
 		})
 	}
 }
+
+// TestNestedEntryPlatformNotInherited: an entry of a nested index that
+// states no platform is not taken to have the outer entry's: its config
+// is read, and an arm64 image is refused for an amd64 server.
+func TestNestedEntryPlatformNotInherited(t *testing.T) {
+	st := newLayoutStore(t, t.TempDir())
+	m := pushImage(t, st, testImage{platform: plat("linux/arm64"), meta: meta("1.0", 18, "glibc", "2.36"), noDescPlatform: true})
+	inner := pushIndex(t, st, []ocispec.Descriptor{m}) // m without a platform
+	amd := plat("linux/amd64")
+	inner.Platform = &amd // the outer entry claims amd64
+	pushIndex(t, st, []ocispec.Descriptor{inner}, "nested")
+	_, err := Resolve(context.Background(), st, Reference{Layout: "x", Tag: "nested"}, server18(), Options{})
+	if !errors.Is(err, ErrIncompatible) {
+		t.Errorf("err = %v, want ErrIncompatible (the config says arm64)", err)
+	}
+}

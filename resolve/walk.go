@@ -63,7 +63,7 @@ func (w *walker) resolve(ctx context.Context, object, tag string) (Resolved, err
 	switch {
 	case IsIndexMediaType(d.MediaType):
 		index = d
-		if cands, err = w.collect(ctx, d, body, nil, ocispec.Platform{}, 1); err != nil {
+		if cands, err = w.collect(ctx, d, body, nil, 1); err != nil {
 			return Resolved{}, err
 		}
 	case IsManifestMediaType(d.MediaType):
@@ -90,7 +90,7 @@ func (w *walker) fetch(ctx context.Context, d ocispec.Descriptor) ([]byte, error
 // collect lists the manifests of an index, descending into nested
 // indexes whose platform (if stated) suits the target. Attestations and
 // entries that are neither manifests nor indexes are skipped.
-func (w *walker) collect(ctx context.Context, d ocispec.Descriptor, body []byte, annots []map[string]string, platform ocispec.Platform, depth int) ([]*candidate, error) {
+func (w *walker) collect(ctx context.Context, d ocispec.Descriptor, body []byte, annots []map[string]string, depth int) ([]*candidate, error) {
 	idx, err := DecodeIndex(d, body)
 	if err != nil {
 		return nil, err
@@ -107,7 +107,9 @@ func (w *walker) collect(ctx context.Context, d ocispec.Descriptor, body []byte,
 			continue
 		}
 		chain := append(slicesClone(annots), m.Annotations)
-		plat := platform
+		// An entry's platform is its own: one a nested index's entry does
+		// not state is unknown (its config says), not the outer entry's.
+		var plat ocispec.Platform
 		if m.Platform != nil {
 			plat = *m.Platform
 		}
@@ -124,7 +126,7 @@ func (w *walker) collect(ctx context.Context, d ocispec.Descriptor, body []byte,
 			if err != nil {
 				return nil, err
 			}
-			sub, err := w.collect(ctx, m, b, chain, plat, depth+1)
+			sub, err := w.collect(ctx, m, b, chain, depth+1)
 			if err != nil {
 				return nil, err
 			}
