@@ -224,6 +224,15 @@ func (p *parser) required() {
 // 180004 belongs to major 18, and version "18.4" too.
 func (p *parser) consistency() {
 	major := p.m.PG.Major
+	if major == 0 && p.m.PG.VersionNum >= 100000 {
+		// No major label: version_num and version must still agree.
+		major = p.m.PG.VersionNum / 10000
+		if v := p.m.PG.Version; v != "" && leadingDigits(v) != strconv.Itoa(major) {
+			p.add(p.sourceKey(KeyPGVersion), v,
+				fmt.Sprintf("version %q is not of the PostgreSQL major %d that version_num %d says", v, major, p.m.PG.VersionNum), ErrConflict)
+		}
+		return
+	}
 	if major == 0 {
 		return
 	}
