@@ -261,9 +261,12 @@ func ExampleSelectTags() {
 	for _, t := range resolve.SelectTags(tags, c, pg18arm) {
 		fmt.Println(t.Name)
 	}
+	// A bookworm build (glibc 2.36) loads on a trixie server (glibc
+	// 2.41): it stays, after the tags that fit better.
 	// Output:
 	// 0.8.1-18-trixie
 	// 0.8.1
+	// 0.8.1-18-bookworm
 	// 0.8.0
 }
 

@@ -4,6 +4,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"pgoci/labels"
 )
 
 // Tag is a tag read as a package version, with the PostgreSQL major and
@@ -103,8 +105,10 @@ func isWord(s string) bool {
 // SelectTags returns the tags that satisfy c and suit t, best first:
 // highest version, then the tag that names t's PostgreSQL major and
 // distribution over a bare version tag. A tag naming another PostgreSQL
-// major than t's, or another distribution codename, is left out; so are
-// tags that name no version.
+// major than t's is left out, and so is one naming another distribution
+// codename, unless that is a Debian release whose glibc is no newer than
+// t's (a bookworm build loads on trixie); tags that name no version are
+// left out too.
 func SelectTags(tags []string, c Constraint, t Target) []Tag {
 	var out []Tag
 	for _, name := range tags {
@@ -115,7 +119,7 @@ func SelectTags(tags []string, c Constraint, t Target) []Tag {
 		if tag.PGMajor != 0 && t.PG.Major != 0 && tag.PGMajor != t.PG.Major {
 			continue
 		}
-		if tag.Distro != "" && t.Distro.Codename != "" && tag.Distro != t.Distro.Codename {
+		if tag.Distro != "" && t.Distro.Codename != "" && tag.Distro != t.Distro.Codename && !olderDebian(tag.Distro, t) {
 			continue
 		}
 		out = append(out, tag)
@@ -124,7 +128,7 @@ func SelectTags(tags []string, c Constraint, t Target) []Tag {
 		if c := out[i].Version.Compare(out[j].Version); c != 0 {
 			return c > 0
 		}
-		if si, sj := out[i].specificity(), out[j].specificity(); si != sj {
+		if si, sj := out[i].specificity(t), out[j].specificity(t); si != sj {
 			return si > sj
 		}
 		return out[i].Name < out[j].Name
@@ -132,13 +136,30 @@ func SelectTags(tags []string, c Constraint, t Target) []Tag {
 	return out
 }
 
-func (t Tag) specificity() int {
+// specificity ranks a tag naming the target's major and distribution
+// above a bare one, and a bare one above one of another distribution.
+func (tag Tag) specificity(t Target) int {
 	n := 0
-	if t.PGMajor != 0 {
+	if tag.PGMajor != 0 {
 		n++
 	}
-	if t.Distro != "" {
+	switch {
+	case tag.Distro == "":
+	case t.Distro.Codename == "" || tag.Distro == t.Distro.Codename:
 		n++
+	default:
+		n--
 	}
 	return n
+}
+
+// olderDebian reports whether codename is a Debian release whose glibc is
+// no newer than the target's, so that its builds can load on the target.
+func olderDebian(codename string, t Target) bool {
+	g, ok := labels.DebianGlibc(codename)
+	if !ok || t.Libc.Family != "glibc" {
+		return false
+	}
+	c, ok := compareDotted(g, t.Libc.Version)
+	return ok && c <= 0
 }
