@@ -73,6 +73,9 @@ type CopyProgress struct {
 // destination's tags as they were (blobs already copied stay; they are
 // content-addressed and unreferenced).
 //
+// A source graph of more than 256 manifests and indexes is refused with
+// [ErrTooManyManifests]: the size of the work is the source's to choose.
+//
 // Without CopyOptions.Platforms the index is copied byte for byte, so
 // digests round-trip: registry -> layout -> registry gives the same index
 // digest.

@@ -51,7 +51,8 @@ var (
 // Errors returned by inspecting and copying.
 var (
 	// ErrTooManyManifests: an index lists more manifests and nested
-	// indexes than InspectOptions.MaxManifests allows.
+	// indexes than InspectOptions.MaxManifests allows, or than Copy reads
+	// (256).
 	ErrTooManyManifests = errors.New("extension: too many manifests")
 	// ErrNoPlatform: no manifest matches CopyOptions.Platforms.
 	ErrNoPlatform = errors.New("extension: no manifest for the selected platforms")
