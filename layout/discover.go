@@ -1,6 +1,7 @@
 package layout
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -115,6 +115,8 @@ type Tree struct {
 	// Preload are the modules that should go into
 	// shared_preload_libraries: see Options.Preload.
 	Preload []string
+	// Programs are the programs in BinDir, by path below it ("pg_repack").
+	Programs []string
 	// Files are every file and symbolic link of the tree, sorted by Path;
 	// those with no Target are left out of the image.
 	Files []File
@@ -122,11 +124,23 @@ type Tree struct {
 	Package string
 }
 
+// Provides reports whether the tree holds anything PostgreSQL can use:
+// an extension, a loadable module or a program.
+func (t *Tree) Provides() bool {
+	return len(t.Extensions)+len(t.Modules)+len(t.Programs) > 0
+}
+
 // Options tunes Discover. The zero value is ready to use.
 type Options struct {
 	// Package is the package name used for licenses/<Package>/. The
 	// default is the name of the first extension in sorted order.
 	Package string
+	// Extensions selects the extensions to keep from a tree that holds
+	// more (a server's own tree, say): only their control files, scripts,
+	// script directories, the modules they use and those modules' bitcode
+	// are mapped; other extensions, modules and programs are left out. A
+	// name the tree does not provide is an error. Default: everything.
+	Extensions []string
 	// Preload names modules that must be listed in
 	// shared_preload_libraries. Whether a module needs preloading cannot
 	// be read from its files (it is whatever its _PG_init does), so
@@ -167,13 +181,42 @@ func Discover(ctx context.Context, dir string, opts Options) (*Tree, error) {
 	if err := t.readExtensions(ctx); err != nil {
 		return nil, err
 	}
-	t.deriveModules(opts)
-	t.Package = opts.Package
-	if t.Package == "" {
-		t.Package = t.Extensions[0].Name
+	if len(opts.Extensions) > 0 {
+		if err := t.selectExtensions(opts.Extensions); err != nil {
+			return nil, err
+		}
 	}
+	t.deriveModules(opts)
+	t.derivePrograms()
+	if !t.Provides() {
+		return nil, fmt.Errorf("%w: %s holds nothing PostgreSQL can use: no extension, no loadable module in %s and no program in %s", ErrNotTree, t.Root, t.LibDir, t.BinDir)
+	}
+	t.Package = cmp.Or(opts.Package, t.defaultPackage())
 	t.mapLicenses()
 	return t, nil
+}
+
+// defaultPackage names a package after its first extension, else its
+// first module, else its first program.
+func (t *Tree) defaultPackage() string {
+	switch {
+	case len(t.Extensions) > 0:
+		return t.Extensions[0].Name
+	case len(t.Modules) > 0:
+		return t.Modules[0]
+	case len(t.Programs) > 0:
+		return path.Base(t.Programs[0])
+	}
+	return ""
+}
+
+// derivePrograms lists the mapped programs.
+func (t *Tree) derivePrograms() {
+	for _, f := range t.Files {
+		if f.Kind == FileBin && f.Target != "" {
+			t.Programs = append(t.Programs, strings.TrimPrefix(f.Target, DirBin+"/"))
+		}
+	}
 }
 
 func resolveRoot(dir string) (string, error) {
@@ -257,72 +300,6 @@ func escapes(rel, target string) bool {
 	}
 	j := path.Join(path.Dir(rel), target)
 	return j == ".." || strings.HasPrefix(j, "../")
-}
-
-var (
-	debianShare = regexp.MustCompile(`^(?:(.*)/)?share/postgresql/([0-9]+)$`)
-	rpmShare    = regexp.MustCompile(`^(?:(.*)/)?pgsql-([0-9]+)/share$`)
-	plainShare  = regexp.MustCompile(`^(?:(.*)/)?share/(postgresql|pgsql)$`)
-	prefixShare = regexp.MustCompile(`^(?:(.*)/)?share$`)
-)
-
-// findDirs locates the share directory from the control files and infers
-// the kind of tree, the lib and bin directories and the PostgreSQL major.
-func (t *Tree) findDirs() error {
-	shares := map[string]bool{}
-	for _, f := range t.Files {
-		d := path.Dir(f.Path)
-		if strings.HasSuffix(f.Path, ".control") && path.Base(d) == "extension" {
-			shares[path.Dir(d)] = true
-		}
-	}
-	switch len(shares) {
-	case 0:
-		return fmt.Errorf("%w: %s holds no control file (expected <sharedir>/extension/<name>.control)", ErrNotTree, t.Root)
-	case 1:
-	default:
-		list := slices.Sorted(mapKeys(shares))
-		return fmt.Errorf("%w: %s holds control files under several share directories: %s", ErrNotTree, t.Root, strings.Join(list, ", "))
-	}
-	for s := range shares {
-		t.ShareDir = s
-	}
-	join := func(prefix string, elem ...string) string {
-		return path.Join(append([]string{prefix}, elem...)...)
-	}
-	switch s := t.ShareDir; {
-	case s == DirShare:
-		t.Kind, t.LibDir, t.BinDir = KindLayout, DirLib, DirBin
-		return nil
-	case debianShare.MatchString(s):
-		m := debianShare.FindStringSubmatch(s)
-		t.LibDir, t.BinDir = join(m[1], "lib/postgresql", m[2], "lib"), join(m[1], "lib/postgresql", m[2], "bin")
-		t.PGMajor, _ = strconv.Atoi(m[2])
-	case rpmShare.MatchString(s):
-		m := rpmShare.FindStringSubmatch(s)
-		t.LibDir, t.BinDir = join(m[1], "pgsql-"+m[2], "lib"), join(m[1], "pgsql-"+m[2], "bin")
-		t.PGMajor, _ = strconv.Atoi(m[2])
-	case plainShare.MatchString(s):
-		m := plainShare.FindStringSubmatch(s)
-		t.LibDir, t.BinDir = join(m[1], "lib", m[2]), join(m[1], "bin")
-	case prefixShare.MatchString(s):
-		m := prefixShare.FindStringSubmatch(s)
-		t.LibDir, t.BinDir = join(m[1], "lib"), join(m[1], "bin")
-	default:
-		return fmt.Errorf("%w: %s: share directory %q is not a pg_config layout (expected .../share, .../share/postgresql[/<major>] or .../pgsql-<major>/share)", ErrNotTree, t.Root, s)
-	}
-	t.Kind = KindDESTDIR
-	return nil
-}
-
-func mapKeys(m map[string]bool) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // under returns the part of p below dir, and whether p is below dir.

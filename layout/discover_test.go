@@ -181,7 +181,12 @@ func TestDiscoverErrors(t *testing.T) {
 		files map[string]string
 		want  error
 	}{
-		{"no control file", map[string]string{"usr/lib/postgresql/18/lib/x.so": "x"}, ErrNotTree},
+		{"nothing usable", map[string]string{"usr/share/doc/x/README": "x", "etc/x.conf": "x"}, ErrNotTree},
+		{"library outside pkglibdir", map[string]string{"usr/lib/x86_64-linux-gnu/libx.so.1": "x"}, ErrNotTree},
+		{"modules of two majors", map[string]string{
+			"usr/lib/postgresql/17/lib/x.so": "x", "usr/lib/postgresql/18/lib/x.so": "x"}, ErrNotTree},
+		{"absolute directory", map[string]string{"share/extension/x.control": "directory = '/usr/share/x'\n"}, ErrDirectory},
+		{"climbing directory", map[string]string{"share/extension/x.control": "directory = '../x'\n"}, ErrDirectory},
 		{"two majors", map[string]string{
 			"usr/share/postgresql/17/extension/x.control": "", "usr/share/postgresql/18/extension/x.control": ""}, ErrNotTree},
 		{"odd share dir", map[string]string{"opt/stuff/extension/x.control": ""}, ErrNotTree},

@@ -19,11 +19,16 @@ var (
 	// list of extension names).
 	ErrInvalidValue = errors.New("layout: invalid parameter value")
 	// ErrNotTree reports a directory that is neither a layout root nor an
-	// installed (DESTDIR) tree, or one that holds several.
+	// installed (DESTDIR) tree, one that holds several, or one that holds
+	// nothing PostgreSQL can use (no control file, loadable module or
+	// program).
 	ErrNotTree = errors.New("layout: not an extension tree")
 	// ErrSymlinkEscape reports a symbolic link whose target is absolute or
 	// leaves the tree.
 	ErrSymlinkEscape = errors.New("layout: symlink escapes the tree")
+	// ErrDirectory reports a control file whose directory parameter is
+	// absolute or leaves the share directory: an image cannot honour it.
+	ErrDirectory = errors.New("layout: unusable directory parameter")
 	// ErrPath reports a path that cannot be written into a PostgreSQL path
 	// setting (relative, or holding a colon, a newline or a NUL).
 	ErrPath = errors.New("layout: path not usable in a setting")

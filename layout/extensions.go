@@ -13,14 +13,19 @@ import (
 )
 
 // readExtensions parses the control files and sorts the scripts into
-// extensions.
+// extensions. A tree without control files (loadable modules or programs
+// only) has no extension; one with control files but no primary one is
+// an error.
 func (t *Tree) readExtensions(ctx context.Context) error {
 	byName := map[string]*Extension{}
+	controls := map[string]string{} // extension name -> path of its primary control file
 	var secondary []Control
+	var found bool
 	for _, f := range t.Files {
 		if f.Kind != FileControl || f.Link != "" {
 			continue
 		}
+		found = true
 		c, err := t.parseControlFile(f.Path)
 		if err != nil {
 			return err
@@ -32,11 +37,19 @@ func (t *Tree) readExtensions(ctx context.Context) error {
 		if path.Dir(f.Path) != path.Join(t.ShareDir, "extension") {
 			continue // a primary control file is only found in extension/
 		}
+		if err := t.checkDirectory(f.Path, c); err != nil {
+			return err
+		}
 		byName[c.Name] = &Extension{Name: c.Name, Control: c}
+		controls[c.Name] = f.Path
 	}
 	if len(byName) == 0 {
-		return fmt.Errorf("%w: %s: %v", ErrNotTree, t.Root, errNoExtension)
+		if found {
+			return fmt.Errorf("%w: %s: %v", ErrNotTree, t.Root, errNoExtension)
+		}
+		return nil
 	}
+	t.unversionControls(byName, controls)
 	for _, c := range secondary {
 		if e := byName[c.Name]; e != nil {
 			e.Secondary = append(e.Secondary, c)
@@ -63,6 +76,62 @@ func (t *Tree) readExtensions(ctx context.Context) error {
 	}
 	slices.SortFunc(t.Extensions, func(a, b Extension) int { return strings.Compare(a.Name, b.Name) })
 	return nil
+}
+
+// checkDirectory refuses a control file whose directory parameter the
+// image layout cannot honour: an absolute path names a directory of the
+// build machine, and one that climbs out of the share directory names
+// nothing the image carries.
+func (t *Tree) checkDirectory(file string, c Control) error {
+	d := c.Directory
+	if d == "" {
+		return nil
+	}
+	if path.IsAbs(d) {
+		return &ControlError{File: file, Err: ErrDirectory,
+			Msg: fmt.Sprintf("directory = %q is absolute: an image can only carry scripts under share/ (make it relative to the share directory)", d)}
+	}
+	if j := path.Clean(d); j == "." || j == ".." || strings.HasPrefix(j, "../") {
+		return &ControlError{File: file, Err: ErrDirectory,
+			Msg: fmt.Sprintf("directory = %q does not name a directory under the share directory", d)}
+	}
+	return nil
+}
+
+// versionedControl matches the control file name of an extension packaged
+// under a major-versioned name, such as Debian's postgis-3.
+var versionedControl = regexp.MustCompile(`^(.+)-([0-9]+)$`)
+
+// unversionControls renames the extensions whose control file carries a
+// major suffix but whose scripts do not: Debian ships PostGIS as
+// postgis-3.control beside postgis--3.3.2.sql and makes postgis.control a
+// link to it when the package is installed. When <name>-<N>.control has
+// no script of its own, <name>--*.sql scripts exist and no <name>.control
+// does, the extension is <name>, and its control file goes to
+// share/extension/<name>.control in the image.
+func (t *Tree) unversionControls(byName map[string]*Extension, controls map[string]string) {
+	scripted := map[string]bool{}
+	for _, f := range t.Files {
+		if f.Kind == FileScript {
+			name, _, _ := strings.Cut(strings.TrimSuffix(path.Base(f.Path), ".sql"), "--")
+			scripted[path.Join(path.Dir(f.Path), name)] = true
+		}
+	}
+	for name, e := range byName {
+		m := versionedControl.FindStringSubmatch(name)
+		dir := t.scriptDir(e)
+		if m == nil || scripted[path.Join(dir, name)] || !scripted[path.Join(dir, m[1])] || byName[m[1]] != nil {
+			continue
+		}
+		delete(byName, name)
+		e.Name, e.Control.Name = m[1], m[1]
+		byName[m[1]] = e
+		for i := range t.Files {
+			if t.Files[i].Path == controls[name] {
+				t.Files[i].Target = DirExtension + "/" + m[1] + ".control"
+			}
+		}
+	}
 }
 
 func (t *Tree) parseControlFile(rel string) (Control, error) {
@@ -194,7 +263,7 @@ func scanScript(ctx context.Context, file string) ([]string, error) {
 func (t *Tree) deriveModules(opts Options) {
 	have := map[string]bool{}
 	for _, f := range t.Files {
-		if f.Kind == FileModule {
+		if f.Kind == FileModule && f.Target != "" {
 			have[moduleName(path.Base(f.Path))] = true
 		}
 	}
