@@ -54,6 +54,12 @@ const (
 	KeyPreload = "org.pgoci.preload"
 	// KeyRestart says whether a server restart is required (bool).
 	KeyRestart = "org.pgoci.restart"
+	// KeyModules lists the loadable modules the image carries in lib/, by
+	// name without suffix: those of its extensions and those loaded on
+	// their own (output plugins, preload-only libraries).
+	KeyModules = "org.pgoci.modules"
+	// KeyPrograms lists the programs the image carries in bin/.
+	KeyPrograms = "org.pgoci.programs"
 	// KeyOSRequires lists OS packages the modules need at run time.
 	KeyOSRequires = "org.pgoci.os.requires"
 

@@ -33,6 +33,10 @@ type Metadata struct {
 	// Restart says whether installing requires a server restart; nil is
 	// unknown.
 	Restart *bool `json:"restart,omitempty"`
+	// Modules lists the loadable modules in lib/, by name ("wal2json").
+	Modules []string `json:"modules,omitempty"`
+	// Programs lists the programs in bin/, by path below it ("pg_repack").
+	Programs []string `json:"programs,omitempty"`
 	// OSRequires lists OS packages the modules need at run time.
 	OSRequires []string `json:"osRequires,omitempty"`
 	// Licenses is an SPDX license expression.
