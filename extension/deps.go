@@ -15,50 +15,105 @@ import (
 )
 
 // installDeps installs the packages providing the extensions m requires
-// that are neither provided by the package itself, nor by an installed
-// package, nor by the server. chain is the requirement chain so far.
+// that the package itself does not provide. A requirement is satisfied,
+// in this order, by: an installed package providing the extension; the
+// server's own extension directory; the reference the caller mapped the
+// extension to (InstallOptions.Dependencies); the repository named after
+// the extension (InstallOptions.DependencyRef). chain is the requirement
+// chain so far.
 func (i *installer) installDeps(ctx context.Context, ref string, m labels.Metadata, chain []string) error {
 	own := extensionNames(m)
 	from, err := resolve.ParseReference(ref)
 	if err != nil {
 		return err
 	}
-	depRef := i.opts.DependencyRef
-	if depRef == nil {
-		depRef = DefaultDependencyRef
-	}
 	for _, ext := range requiredExtensions(m) {
 		if slices.Contains(own, ext) {
 			continue
 		}
-		provided, err := i.provided(ext)
+		next := append(slices.Clone(chain), ext)
+		looked, err := i.lookLocally(ext)
 		if err != nil {
 			return err
 		}
-		if provided {
-			continue
+		if looked == nil {
+			continue // provided
 		}
-		next := append(slices.Clone(chain), ext)
 		if i.inStack(ext) {
 			return &DependencyError{Chain: next, Extension: ext, Err: ErrDependencyCycle}
 		}
-		dref, err := depRef(ext, from)
-		if err != nil {
-			return &DependencyError{Chain: next, Extension: ext, Err: errors.Join(ErrMissingDependency, err)}
-		}
-		i.emit(Event{Kind: EventDependency, Package: ext, Reference: dref})
-		if err := i.install(ctx, dref, "", next, true); err != nil {
-			if _, ok := errors.AsType[*DependencyError](err); ok {
-				return err
-			}
-			return &DependencyError{Chain: next, Extension: ext, Reference: dref, Err: errors.Join(ErrMissingDependency, err)}
-		}
-		if ok, err := i.provided(ext); err == nil && !ok {
-			return &DependencyError{Chain: next, Extension: ext, Reference: dref,
-				Err: fmt.Errorf("%w: the package installed from %s does not provide extension %q", ErrMissingDependency, dref, ext)}
+		if err := i.installDep(ctx, ext, from, next, looked); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// lookLocally reports where ext was looked for without success on this
+// machine (installed packages, the server's extension directory), or nil
+// when one of them provides it.
+func (i *installer) lookLocally(ext string) ([]string, error) {
+	recs, err := i.loc.readRecords()
+	if err != nil {
+		return nil, err
+	}
+	if providerOf(recs, ext, "") != "" {
+		return nil, nil
+	}
+	looked := []string{fmt.Sprintf("no installed package provides it (installed: %s)", orNone(keysSorted(recs)))}
+	if serverProvides(i.loc.serverShare, ext, recs) {
+		return nil, nil
+	}
+	if i.loc.serverShare == "" {
+		looked = append(looked, "the server's extension directory is unknown (set PGConfig or ServerShareDir)")
+	} else {
+		looked = append(looked, fmt.Sprintf("the server's extension directory %s has no %s.control", filepath.Join(i.loc.serverShare, "extension"), ext))
+	}
+	return looked, nil
+}
+
+// installDep installs the package providing ext from the caller's mapping
+// for it or, without one, from the repository named after it; looked lists
+// the places already searched, for the error.
+func (i *installer) installDep(ctx context.Context, ext string, from resolve.Reference, chain, looked []string) error {
+	dref, mapped := i.opts.Dependencies[ext]
+	if !mapped {
+		looked = append(looked, fmt.Sprintf("no mapping for it (InstallOptions.Dependencies, pgoci install --dep %s=REF)", ext))
+		depRef := i.opts.DependencyRef
+		if depRef == nil {
+			depRef = DefaultDependencyRef
+		}
+		var err error
+		if dref, err = depRef(ext, from); err != nil {
+			return &DependencyError{Chain: chain, Extension: ext, Looked: looked, Err: fmt.Errorf("%w: %w", ErrMissingDependency, err)}
+		}
+	}
+	i.emit(Event{Kind: EventDependency, Package: ext, Reference: dref})
+	if err := i.install(ctx, dref, "", chain, true); err != nil {
+		if _, ok := errors.AsType[*DependencyError](err); ok {
+			return err
+		}
+		return &DependencyError{Chain: chain, Extension: ext, Reference: dref, Looked: looked, Err: fmt.Errorf("%w: %w", ErrMissingDependency, err)}
+	}
+	if !i.providedNow(ext) {
+		return &DependencyError{Chain: chain, Extension: ext, Reference: dref, Looked: looked,
+			Err: fmt.Errorf("%w: the package installed from %s does not provide extension %q", ErrMissingDependency, dref, ext)}
+	}
+	return nil
+}
+
+// providedNow reports whether an installed package or the server provides
+// ext.
+func (i *installer) providedNow(ext string) bool {
+	ok, err := i.provided(ext)
+	return err == nil && ok
+}
+
+func orNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
 }
 
 // requiresStillMet re-checks, under the root's lock, that every extension

@@ -51,7 +51,7 @@ func TestInstallDependencies(t *testing.T) {
 		{name: "chain", ref: "ext/a:1.0", want: []string{"c installed", "b installed", "a installed"}},
 		{name: "no deps", ref: "ext/a:1.0", noDeps: true, want: []string{"a installed"}},
 		{name: "cycle", ref: "ext/x:1.0", err: ErrDependencyCycle, msg: "x -> y -> z -> x"},
-		{name: "missing", ref: "ext/lonely:1.0", err: ErrMissingDependency, msg: `extension "nowhere" from ` + host + "/ext/nowhere"},
+		{name: "missing", ref: "ext/lonely:1.0", err: ErrMissingDependency, msg: `nothing provides extension "nowhere"; no installed package provides it (installed: none); the server's extension directory ` + filepath.Join(share, "extension") + ` has no nowhere.control; no mapping for it (InstallOptions.Dependencies, pgoci install --dep nowhere=REF); and ` + host + "/ext/nowhere: extension: missing dependency: resolve: list tags"},
 		{name: "within the package", ref: "ext/multi:1.0", want: []string{"multi installed"}},
 		{name: "from the server", ref: "ext/usesplpgsql:1.0", want: []string{"usesplpgsql installed"}},
 	} {

@@ -77,7 +77,7 @@ func ExampleInspect() {
 			m.Labels.Libc.Family, m.Labels.Libc.Version, len(m.Referrers), m.LabelsErr == nil)
 	}
 	// Output:
-	// index d936ecde15cb manifests: 2
+	// index a5dc7b3e8ae9 manifests: 2
 	// index referrer: application/spdx+json
 	// linux/amd64 pgoci_demo@1.1.0 pg18 glibc-2.36 referrers:0 labels ok:true
 	// linux/arm64/v8 pgoci_demo@1.1.0 pg18 glibc-2.36 referrers:0 labels ok:true

@@ -51,5 +51,5 @@ func Example_pack() {
 	// Output:
 	// amd64 application/vnd.oci.image.layer.v1.tar+zstd extensions: 2
 	// arm64 application/vnd.oci.image.layer.v1.tar+zstd extensions: 2
-	// index sha256:18bd46a8f1d0312a23137306c4ab9aebea23e62d9054eb329f286eef1011c5ac
+	// index sha256:3559fa7cb171c9db5721b6d1677125f7c8564de70666cb1c3e66c50488fc1254
 }

@@ -8,12 +8,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"strings"
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"pgoci/internal/verify"
 	"pgoci/labels"
 	"pgoci/layout"
 	"pgoci/resolve"
@@ -59,8 +57,15 @@ type InstallOptions struct {
 	// NoDeps installs the package without its required extensions.
 	// Default: dependencies are installed first.
 	NoDeps bool
+	// Dependencies maps a required extension to the reference of the
+	// package providing it, for packages whose repository is not named
+	// after the extension (postgis from .../postgis-3, pgq_node from
+	// .../pgq-node). It is used only when no installed package and not
+	// the server provide the extension. Default: none.
+	Dependencies map[string]string
 	// DependencyRef gives the reference to install a required extension
-	// from, knowing the reference of the package that requires it.
+	// from, knowing the reference of the package that requires it, when
+	// Dependencies has no entry for it.
 	// Default [DefaultDependencyRef]: the same registry and repository
 	// namespace, the last path element replaced by the extension name,
 	// no tag (the highest version).
@@ -236,7 +241,7 @@ func (i *installer) install(ctx context.Context, ref, version string, chain []st
 		return err
 	}
 	var pre *staged
-	if len(res.Metadata.Extensions) == 0 {
+	if !listsContent(res.Metadata) {
 		if pre, err = i.stageUnlabelled(ctx, ref, &res, src); err != nil {
 			return err
 		}
@@ -261,13 +266,19 @@ func (i *installer) install(ctx context.Context, ref, version string, chain []st
 	return i.installResolved(ctx, ref, version, name, res, src, dep, pre)
 }
 
-// stageUnlabelled handles an image whose labels do not list its
-// extensions, such as a CloudNativePG extension image built by its own
+// listsContent reports whether labels say what an image provides:
+// extensions, loadable modules or programs.
+func listsContent(m labels.Metadata) bool {
+	return len(m.Extensions)+len(m.Modules)+len(m.Programs) > 0
+}
+
+// stageUnlabelled handles an image whose labels do not list what it
+// provides, such as a CloudNativePG extension image built by its own
 // tooling: it is fetched and unpacked first, and its extensions (default
-// versions, requires) are read from its control files, so that its
-// dependencies can be installed before it is committed. A package with
-// no name in its labels is named after its only extension, else after
-// its repository (CloudNativePG's convention).
+// versions, requires), modules and programs are read from its content, so
+// that its dependencies can be installed before it is committed. A
+// package with no name in its labels is named after its only extension,
+// else after its repository (CloudNativePG's convention).
 func (i *installer) stageUnlabelled(ctx context.Context, ref string, res *resolve.Resolved, src resolve.Source) (*staged, error) {
 	if err := i.workspace(ctx); err != nil {
 		return nil, err
@@ -283,12 +294,13 @@ func (i *installer) stageUnlabelled(ctx context.Context, ref string, res *resolv
 	tree, err := layout.Discover(ctx, st.dir, layout.Options{})
 	if err != nil {
 		os.RemoveAll(st.dir)
-		return nil, fmt.Errorf("%w: %s: its labels list no extension and its content holds no control file: %w",
+		return nil, fmt.Errorf("%w: %s: its labels list nothing it provides, and its content says nothing either: %w",
 			ErrNotInstallable, res.Reference, err)
 	}
 	for _, e := range tree.Extensions {
 		res.Metadata.Extensions = append(res.Metadata.Extensions, extensionLabels(e.Control))
 	}
+	res.Metadata.Modules, res.Metadata.Programs = tree.Modules, tree.Programs
 	if res.Metadata.Package.Name == "" && len(tree.Extensions) == 1 {
 		name = tree.Extensions[0].Name
 	}
@@ -504,7 +516,7 @@ func (i *installer) stage(ctx context.Context, ref, name string, res resolve.Res
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	if err := i.checkContent(fl); err != nil {
+	if err := i.checkContent(dir, fl); err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("%w (%s)", err, res.Reference)
 	}
@@ -526,72 +538,12 @@ func (i *installer) layer(ctx context.Context, s *unpack.Staging, src resolve.So
 	return unpack.Layer(ctx, s.Root(), rc, l, opts)
 }
 
-// checkContent refuses what the install mode cannot place.
-func (i *installer) checkContent(files []InstalledFile) error {
-	if err := checkShape(files); err != nil {
-		return err
-	}
-	if !i.loc.pg17() {
-		return nil
-	}
-	var bad []string
-	for _, f := range files {
-		if strings.HasPrefix(f.Path, layout.DirSystem+"/") || strings.HasPrefix(f.Path, layout.DirBin+"/") {
-			bad = append(bad, f.Path)
-		}
-	}
-	if len(bad) > 0 {
-		return fmt.Errorf("%w: PostgreSQL 17 mode installs share/extension and lib only; the image also holds %s (OS libraries or programs need an install root and LD_LIBRARY_PATH or PATH)",
-			ErrNotInstallable, strings.Join(bad, ", "))
-	}
-	return nil
-}
-
-// Limits on what an extension image may hold, beyond the unpacker's: the
-// installer places files under longer names (temporary names, view links
-// that climb back to packages/<name>/current), so it keeps room for them.
-const (
-	maxInstallDepth    = 32
-	maxInstallPath     = 1024
-	maxInstallBaseName = 200
-)
-
-// checkShape refuses content the installer cannot place safely, before
-// anything changes. Symbolic links are allowed only as the shared-library
-// aliases extensions ship (libfoo.so -> libfoo.so.1): a plain name of a
-// regular file in the same directory. A link to a directory, or one that
-// climbs, would let a later file of this or another package be written
-// through it once the tree is placed, and a relative link changes meaning
-// when PostgreSQL 17 mode spreads share/ and lib/ over the server's
-// directories.
-func checkShape(files []InstalledFile) error {
-	regular := make(map[string]bool, len(files))
-	for _, f := range files {
-		if f.Link == "" {
-			regular[f.Path] = true
-		}
-	}
-	for _, f := range files {
-		base := path.Base(f.Path)
-		switch {
-		case strings.Count(f.Path, "/") >= maxInstallDepth || len(f.Path) > maxInstallPath || len(base) > maxInstallBaseName:
-			return fmt.Errorf("%w: %s is too deep or too long to install (at most %d levels, %d bytes, %d-byte names)",
-				ErrNotInstallable, verify.Truncate(f.Path), maxInstallDepth, maxInstallPath, maxInstallBaseName)
-		case f.Link == "":
-		case strings.Contains(f.Link, "/") || !regular[path.Join(path.Dir(f.Path), f.Link)]:
-			return fmt.Errorf("%w: symbolic link %s -> %s: an extension image may only link to a regular file in the same directory",
-				ErrNotInstallable, f.Path, verify.Truncate(f.Link))
-		}
-	}
-	return nil
-}
-
 func newRecord(ref, name string, res resolve.Resolved, files []InstalledFile) Installed {
 	m := res.Metadata
 	rec := Installed{
 		Name: name, Version: m.Package.Version, Reference: ref, Resolved: res.Reference,
 		Manifest: res.Manifest.Digest, Platform: resolve.PlatformString(res.Platform),
-		PGMajor: m.PG.Major, Extensions: m.Extensions, Preload: m.Preload,
+		PGMajor: m.PG.Major, Extensions: m.Extensions, Modules: m.Modules, Programs: m.Programs, Preload: m.Preload,
 		Restart: len(m.Preload) > 0 || (m.Restart != nil && *m.Restart), Files: files,
 		InstalledAt: time.Now().UTC().Truncate(time.Second),
 	}

@@ -40,17 +40,24 @@ func pushCNPG(t *testing.T, srv *testregistry.Server, repo, tag string, files ma
 // pushCNPGEntries pushes entries as the one layer of a CloudNativePG image.
 func pushCNPGEntries(t *testing.T, srv *testregistry.Server, repo, tag string, entries []tartest.Entry) {
 	t.Helper()
+	pushEntries(t, srv, repo, tag, map[string]string{
+		labels.KeyCNPGBaseName:    "ghcr.io/cloudnative-pg/postgresql:18-minimal-trixie",
+		labels.KeyCNPGBasePGMajor: "18",
+		labels.KeyCNPGBaseOS:      "trixie",
+	}, entries)
+}
+
+// pushEntries pushes entries as the one gzip layer of a linux/amd64
+// image whose manifest annotations and config labels are ann, built by
+// hand so that it may hold what Pack refuses.
+func pushEntries(t *testing.T, srv *testregistry.Server, repo, tag string, ann map[string]string, entries []tartest.Entry) {
+	t.Helper()
 	tarball, err := tartest.Build(entries...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	layer := tartest.Gzip(tarball)
 	layerDesc := tartest.Descriptor(ocispec.MediaTypeImageLayerGzip, layer)
-	ann := map[string]string{
-		labels.KeyCNPGBaseName:    "ghcr.io/cloudnative-pg/postgresql:18-minimal-trixie",
-		labels.KeyCNPGBasePGMajor: "18",
-		labels.KeyCNPGBaseOS:      "trixie",
-	}
 	config, _ := json.Marshal(ocispec.Image{Platform: instAmd64, Config: ocispec.ImageConfig{Labels: ann},
 		RootFS: ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{digest.FromBytes(tarball)}}})
 	configDesc := content.NewDescriptorFromBytes(ocispec.MediaTypeImageConfig, config)

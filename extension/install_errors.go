@@ -43,6 +43,10 @@ type DependencyError struct {
 	Extension string
 	// Reference is the reference tried for it, "" when none was.
 	Reference string
+	// Looked lists the places searched before Reference, in order, each
+	// saying why it did not provide the extension: installed packages,
+	// the server's extension directory, the caller's mapping.
+	Looked []string
 	// Err is ErrDependencyCycle, or ErrMissingDependency joined with the
 	// cause.
 	Err error
@@ -50,10 +54,14 @@ type DependencyError struct {
 
 func (e *DependencyError) Error() string {
 	chain := strings.Join(e.Chain, " -> ")
-	if e.Reference == "" {
-		return fmt.Sprintf("%v: %s", e.Err, chain)
+	looked := ""
+	if len(e.Looked) > 0 {
+		looked = "; " + strings.Join(e.Looked, "; ")
 	}
-	return fmt.Sprintf("extension: requirement %s: extension %q from %s: %v", chain, e.Extension, e.Reference, e.Err)
+	if e.Reference == "" {
+		return fmt.Sprintf("%v: %s%s", e.Err, chain, looked)
+	}
+	return fmt.Sprintf("extension: requirement %s: nothing provides extension %q%s; and %s: %v", chain, e.Extension, looked, e.Reference, e.Err)
 }
 
 // Unwrap returns the cause.

@@ -78,6 +78,13 @@ func instPush(t testing.TB, srv *testregistry.Server, repo, tag, name string, ma
 // image root layout to its target.
 func instPushLinks(t testing.TB, srv *testregistry.Server, repo, tag, name string, major int, files, links map[string]string) digest.Digest {
 	t.Helper()
+	return instPushPkg(t, srv, repo, tag, labels.Package{Name: name}, major, files, links)
+}
+
+// instPushPkg is instPushLinks with the package's version stated, for
+// packages that provide no extension to take it from.
+func instPushPkg(t testing.TB, srv *testregistry.Server, repo, tag string, pkg labels.Package, major int, files, links map[string]string) digest.Digest {
+	t.Helper()
 	dir := t.TempDir()
 	for p, s := range files {
 		full := filepath.Join(dir, filepath.FromSlash(p))
@@ -104,7 +111,7 @@ func instPushLinks(t testing.TB, srv *testregistry.Server, repo, tag, name strin
 	r.PlainHTTP = true
 	ctx := context.Background()
 	img, err := Pack(ctx, r, dir, Build{Platform: instAmd64, Metadata: labels.Metadata{
-		Package: labels.Package{Name: name},
+		Package: pkg,
 		PG:      labels.PG{Major: major},
 		Libc:    labels.Libc{Family: "glibc", Version: "2.36"},
 	}}, PackOptions{})

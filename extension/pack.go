@@ -50,6 +50,10 @@ type PackOptions struct {
 	Annotations map[string]string
 	// Preload adds module names to the shared_preload_libraries hint.
 	Preload []string
+	// Extensions packs only these extensions of the tree, with the
+	// scripts, modules and bitcode they use (one image per extension of a
+	// server's contrib, say). Default: everything the tree holds.
+	Extensions []string
 	// DetectHost fills what the caller left unknown (platform, PostgreSQL
 	// version, libc, distro) from this machine, using PGConfig. A stated
 	// PostgreSQL major that differs from pg_config's is an error. The
@@ -68,7 +72,7 @@ type PackOptions struct {
 // Packing is reproducible: the same tree, build and options give the same
 // manifest digest.
 func Pack(ctx context.Context, dst content.Pusher, dir string, b Build, opts PackOptions) (Image, error) {
-	tree, err := layout.Discover(ctx, dir, layout.Options{Preload: opts.Preload})
+	tree, err := layout.Discover(ctx, dir, layout.Options{Preload: opts.Preload, Extensions: opts.Extensions})
 	if err != nil {
 		return Image{}, err
 	}
@@ -173,6 +177,16 @@ func fromTree(m *labels.Metadata, tree *layout.Tree) error {
 	}
 	if m.Package.Version == "" {
 		m.Package.Version = packageVersion(m.Package.Name, m.Extensions)
+	}
+	if m.Package.Version == "" {
+		return fmt.Errorf("%w: the tree %s does not say its package version (no extension named %q, and not exactly one extension): state it in Build.Metadata.Package.Version",
+			ErrInvalidBuild, tree.Root, m.Package.Name)
+	}
+	if len(m.Modules) == 0 {
+		m.Modules = tree.Modules
+	}
+	if len(m.Programs) == 0 {
+		m.Programs = tree.Programs
 	}
 	if len(m.Preload) == 0 && len(tree.Preload) > 0 {
 		m.Preload = tree.Preload

@@ -15,17 +15,22 @@ import (
 )
 
 // dest17 maps a path of the image root layout to where PostgreSQL 17 mode
-// installs it: share/extension/* into <sharedir>/extension, lib/** into
-// <pkglibdir> (lib/bitcode into <pkglibdir>/bitcode), licenses/** into
-// <state>/licenses/<name>/. Other paths are not installed ("" ).
+// installs it: share/** into <sharedir> (share/extension into
+// <sharedir>/extension, the scripts of a control file's directory into
+// <sharedir>/<directory>, which is where PostgreSQL 17 and older look for
+// them), lib/** into <pkglibdir> (lib/bitcode into <pkglibdir>/bitcode),
+// bin/** into <bindir>, licenses/** into <state>/licenses/<name>/. Other
+// paths (system/) are not installed ("").
 func (l location) dest17(name, p string) string {
-	switch {
-	case strings.HasPrefix(p, layout.DirExtension+"/"):
-		return filepath.Join(l.shareDir, "extension", filepath.FromSlash(strings.TrimPrefix(p, layout.DirExtension+"/")))
-	case strings.HasPrefix(p, layout.DirLib+"/"):
-		return filepath.Join(l.pkgLibDir, filepath.FromSlash(strings.TrimPrefix(p, layout.DirLib+"/")))
-	case strings.HasPrefix(p, layout.DirLicenses+"/"):
-		return filepath.Join(l.state, "licenses", name, filepath.FromSlash(strings.TrimPrefix(p, layout.DirLicenses+"/")))
+	for _, m := range []struct{ prefix, dir string }{
+		{layout.DirShare, l.shareDir},
+		{layout.DirLib, l.pkgLibDir},
+		{layout.DirBin, l.binDir},
+		{layout.DirLicenses, filepath.Join(l.state, "licenses", name)},
+	} {
+		if rest, ok := strings.CutPrefix(p, m.prefix+"/"); ok && m.dir != "" {
+			return filepath.Join(m.dir, filepath.FromSlash(rest))
+		}
 	}
 	return ""
 }
@@ -34,6 +39,9 @@ func (l location) dest17(name, p string) string {
 type placement struct {
 	src  string // in staging
 	file InstalledFile
+	// shared is set when another package installed the same bytes at
+	// this path: the file is only written if it went missing.
+	shared bool
 }
 
 func isControl(p string) bool { return strings.HasSuffix(p, ".control") }
@@ -86,12 +94,15 @@ func (i *installer) commit17(st *staged, prev *Installed) (Installed, error) {
 		return boolInt(isControl(a.file.Path)) - boolInt(isControl(b.file.Path))
 	})
 	for _, p := range places {
+		if _, err := os.Lstat(p.file.Path); p.shared && err == nil {
+			continue
+		}
 		if err := placeFile(p, i.opts.Durable); err != nil {
 			return Installed{}, err
 		}
 	}
 	if prev != nil {
-		removeFiles17(stalePaths(prev.Files, rec.Files))
+		removeFiles17(unshared(stalePaths(prev.Files, rec.Files), recs, rec.Name))
 		rec.Dirs = pruneDirs17(rec.Dirs)
 	}
 	rec.InstalledAt = time.Now().UTC().Truncate(time.Second)
@@ -109,20 +120,27 @@ func boolInt(b bool) int {
 }
 
 // checkConflicts17 refuses a destination that exists and is not a file
-// this package installed before (per its record).
+// this package installed before (per its record), unless another package
+// installed the same content there: then the placement is marked shared.
 func checkConflicts17(name string, places []placement, prev *Installed, recs map[string]Installed) error {
-	owner := map[string]string{}
-	for n, r := range recs {
+	owner := map[string]InstalledFile{}
+	ownerName := map[string]string{}
+	for _, n := range keysSorted(recs) {
 		if n == name {
 			continue
 		}
-		for _, f := range r.Files {
-			owner[f.Path] = n
+		for _, f := range recs[n].Files {
+			owner[f.Path], ownerName[f.Path] = f, n
 		}
 	}
-	for _, p := range places {
+	for k := range places {
+		p := &places[k]
 		if o, ok := owner[p.file.Path]; ok {
-			return &ConflictError{Path: p.file.Path, Package: name, Owner: o}
+			if !sameContent(o, p.file) {
+				return &ConflictError{Path: p.file.Path, Package: name, Owner: ownerName[p.file.Path]}
+			}
+			p.shared = true
+			continue
 		}
 		if prev != nil && slices.ContainsFunc(prev.Files, func(f InstalledFile) bool { return f.Path == p.file.Path }) {
 			continue
@@ -234,6 +252,12 @@ func stalePaths(old, cur []InstalledFile) []string {
 		}
 	}
 	return out
+}
+
+// unshared drops the paths another package than name also records: a
+// shared file stays until its last owner goes.
+func unshared(paths []string, recs map[string]Installed, name string) []string {
+	return slices.DeleteFunc(paths, func(p string) bool { return len(fileOwners(recs, name, p)) > 0 })
 }
 
 // removeFiles17 removes installed files, control files first so the server

@@ -34,6 +34,12 @@ type Installed struct {
 	// Extensions are the SQL extensions the package provides, with their
 	// requires.
 	Extensions []labels.Extension `json:"extensions,omitempty"`
+	// Modules are the loadable modules the package provides (lib/), by
+	// name: those its extensions use and those loaded on their own
+	// (output plugins, preload-only libraries).
+	Modules []string `json:"modules,omitempty"`
+	// Programs are the programs the package provides (bin/).
+	Programs []string `json:"programs,omitempty"`
 	// Preload lists the libraries that must be in
 	// shared_preload_libraries.
 	Preload []string `json:"preload,omitempty"`

@@ -20,9 +20,9 @@ type location struct {
 	// root is the install root of PostgreSQL 18 mode; "" in PostgreSQL 17
 	// mode.
 	root string
-	// shareDir and pkgLibDir are the server's directories in PostgreSQL
-	// 17 mode.
-	shareDir, pkgLibDir string
+	// shareDir, pkgLibDir and binDir are the server's directories in
+	// PostgreSQL 17 mode.
+	shareDir, pkgLibDir, binDir string
 	// serverShare is the server's sharedir, for dependency checks; ""
 	// when unknown.
 	serverShare string
@@ -65,6 +65,9 @@ func openLocation(ctx context.Context, root, pgConfig, stateDir, serverShare str
 			return location{}, fmt.Errorf("%w: pg_config %s gives a relative SHAREDIR %q or PKGLIBDIR %q", ErrLocation, pgConfig, cfg.ShareDir, cfg.PkgLibDir)
 		}
 		l.shareDir, l.pkgLibDir = filepath.Clean(cfg.ShareDir), filepath.Clean(cfg.PkgLibDir)
+		if filepath.IsAbs(cfg.BinDir) {
+			l.binDir = filepath.Clean(cfg.BinDir)
+		}
 		l.state = stateDir
 		if l.state == "" {
 			l.state = filepath.Join(l.shareDir, stateDirName)

@@ -72,11 +72,11 @@ func Uninstall(ctx context.Context, name string, opts UninstallOptions) (Install
 		return Installed{}, &InUseError{Package: name, Dependents: deps}
 	}
 	if loc.pg17() {
-		removeFiles17(filePaths(rec.Files))
+		removeFiles17(unshared(filePaths(rec.Files), recs, name))
 		pruneDirs17(rec.Dirs)
 		os.RemoveAll(filepath.Join(loc.state, "licenses", name))
 	} else {
-		unlinkView(loc.root, name, rec.View)
+		unlinkView(loc.root, name, rec.View, recs)
 		removeDirAside(loc, filepath.Join(loc.root, "packages", name))
 	}
 	if err := loc.removeRecord(name, opts.Durable); err != nil {

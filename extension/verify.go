@@ -51,6 +51,10 @@ func Verify(ctx context.Context, opts ListOptions) ([]Drift, error) {
 	if err != nil {
 		return nil, err
 	}
+	byName := make(map[string]Installed, len(recs))
+	for _, rec := range recs {
+		byName[rec.Name] = rec
+	}
 	var drift []Drift
 	for _, rec := range recs {
 		if err := ctx.Err(); err != nil {
@@ -64,7 +68,7 @@ func Verify(ctx context.Context, opts ListOptions) ([]Drift, error) {
 			base = rec.Dir
 			drift = appendLink(drift, loc.root, rec.Name, path.Join(packageDir(rec.Name), "current"), path.Base(rec.Dir))
 			for _, p := range rec.View {
-				drift = appendLink(drift, loc.root, rec.Name, p, viewTarget(rec.Name, p))
+				drift = appendViewLink(drift, loc.root, rec.Name, p, byName)
 			}
 		}
 		for _, f := range rec.Files {
@@ -100,6 +104,15 @@ func checkFile(root, pkg, p string, f InstalledFile) []Drift {
 		return []Drift{{Package: pkg, Path: p, Problem: DriftModified, Want: f.Digest, Got: sum}}
 	}
 	return nil
+}
+
+// appendViewLink checks the view link p of package name: it points into
+// the package, or into another package sharing the file.
+func appendViewLink(drift []Drift, root, name, p string, recs map[string]Installed) []Drift {
+	if got, err := os.Readlink(filepath.Join(root, filepath.FromSlash(p))); err == nil && linkedToOwner(got, p, name, recs) {
+		return drift
+	}
+	return appendLink(drift, root, name, p, viewTarget(name, p))
 }
 
 // appendLink checks that p (relative to root, or absolute when root is

@@ -14,9 +14,11 @@ import (
 	"pgoci/layout"
 )
 
-// viewDirs are the image root directories merged into the root's view.
-// licenses/ stays in the package directory.
-var viewDirs = []string{layout.DirExtension, layout.DirLib, layout.DirSystem, layout.DirBin}
+// viewDirs are the image root directories merged into the root's view:
+// all of share/ (share/extension, and the script directories control
+// files name, which PostgreSQL 18 looks for next to extension/), lib,
+// system and bin. licenses/ stays in the package directory.
+var viewDirs = []string{layout.DirShare, layout.DirLib, layout.DirSystem, layout.DirBin}
 
 // viewPaths lists the files of a package that the merged view links.
 func viewPaths(files []InstalledFile) []string {
@@ -56,7 +58,7 @@ func (i *installer) commit18(st *staged, prev *Installed) (Installed, error) {
 		return Installed{}, err
 	}
 	view := viewPaths(rec.Files)
-	if err := checkViewConflicts(root, rec.Name, view, prev, recs); err != nil {
+	if err := checkViewConflicts(root, rec, view, prev, recs); err != nil {
 		return Installed{}, err
 	}
 	hex := rec.Manifest.Encoded()[:16]
@@ -84,9 +86,9 @@ func (i *installer) commit18(st *staged, prev *Installed) (Installed, error) {
 	// remove them first, so that a path that was a file and is now a
 	// directory (lib/plugins -> lib/plugins/a.so) can be created.
 	if prev != nil {
-		unlinkView(root, rec.Name, without(prev.View, view))
+		unlinkView(root, rec.Name, without(prev.View, view), recs)
 	}
-	if err := linkView(root, rec.Name, view, i.opts.Durable); err != nil {
+	if err := linkView(root, rec.Name, view, recs, i.opts.Durable); err != nil {
 		return Installed{}, err
 	}
 	rec.InstalledAt = time.Now().UTC().Truncate(time.Second)
@@ -120,10 +122,12 @@ func (i *installer) restoreRecord(name string, prev *Installed) {
 	i.loc.removeRecord(name, i.opts.Durable)
 }
 
-// checkViewConflicts refuses view paths that another package owns, or
-// that hold a file no record owns (unless it is already the link this
-// package would make, left by an interrupted commit).
-func checkViewConflicts(root, name string, view []string, prev *Installed, recs map[string]Installed) error {
+// checkViewConflicts refuses view paths that another package owns with
+// other content, or that hold a file no record owns (unless it is already
+// the link this package would make, left by an interrupted commit). A
+// path another package owns with the same content is shared.
+func checkViewConflicts(root string, rec Installed, view []string, prev *Installed, recs map[string]Installed) error {
+	name := rec.Name
 	owner := map[string]string{}
 	for n, r := range recs {
 		if n == name {
@@ -135,7 +139,12 @@ func checkViewConflicts(root, name string, view []string, prev *Installed, recs 
 	}
 	for _, p := range view {
 		if o, ok := owner[p]; ok {
-			return &ConflictError{Path: p, Package: name, Owner: o}
+			mine, _ := fileAt(rec.Files, p)
+			theirs, _ := fileAt(recs[o].Files, p)
+			if !sameContent(mine, theirs) {
+				return &ConflictError{Path: p, Package: name, Owner: o}
+			}
+			continue
 		}
 		// Another package's link where p needs a directory, or inside the
 		// directory p would replace by a file.
@@ -209,11 +218,13 @@ func replaceSymlink(p, target string, durable bool) error {
 }
 
 // linkView creates the view links of a package that are not there yet.
-// A link that exists already points through current, so it is right.
-func linkView(root, name string, view []string, durable bool) error {
+// A link that exists already points through current, so it is right; so
+// is one that points into another package sharing the file (recs, the
+// other packages' records).
+func linkView(root, name string, view []string, recs map[string]Installed, durable bool) error {
 	for _, p := range view {
 		abs := filepath.Join(root, filepath.FromSlash(p))
-		if t, err := os.Readlink(abs); err == nil && t == viewTarget(name, p) {
+		if t, err := os.Readlink(abs); err == nil && linkedToOwner(t, p, name, recs) {
 			continue
 		}
 		if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
@@ -226,24 +237,44 @@ func linkView(root, name string, view []string, durable bool) error {
 	return nil
 }
 
+// linkedToOwner reports whether the view link target t of path p points
+// into package name or into another package whose view holds p.
+func linkedToOwner(t, p, name string, recs map[string]Installed) bool {
+	if t == viewTarget(name, p) {
+		return true
+	}
+	for _, o := range viewSharers(recs, name, p) {
+		if t == viewTarget(o, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // unlinkView removes the view links of a package, only where they still
 // point into it, then the directories left empty below the view's top
-// directories.
-func unlinkView(root, name string, paths []string) {
+// directories. A link to a file another package shares is pointed into
+// that package instead (recs, the records of the other packages).
+func unlinkView(root, name string, paths []string, recs map[string]Installed) {
 	for _, p := range paths {
 		abs := filepath.Join(root, filepath.FromSlash(p))
-		if t, err := os.Readlink(abs); err == nil && t == viewTarget(name, p) {
-			os.Remove(abs)
-			pruneDirs(root, path.Dir(p))
+		if t, err := os.Readlink(abs); err != nil || t != viewTarget(name, p) {
+			continue
 		}
+		if others := viewSharers(recs, name, p); len(others) > 0 {
+			replaceSymlink(abs, viewTarget(others[0], p), false)
+			continue
+		}
+		os.Remove(abs)
+		pruneDirs(root, path.Dir(p))
 	}
 }
 
 // pruneDirs removes dir and its parents while they are empty, stopping at
-// the view's top directories (share/extension, lib, system, bin), which
-// stay.
+// the view's top directories (share, share/extension, lib, system, bin),
+// which stay.
 func pruneDirs(root, dir string) {
-	for dir != "." && dir != "/" && !slices.Contains(viewDirs, dir) && dir != layout.DirShare {
+	for dir != "." && dir != "/" && !slices.Contains(viewDirs, dir) && dir != layout.DirExtension {
 		if os.Remove(filepath.Join(root, filepath.FromSlash(dir))) != nil {
 			return
 		}
