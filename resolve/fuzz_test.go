@@ -26,10 +26,12 @@ func FuzzParseReference(f *testing.F) {
 	})
 }
 
-// FuzzParseVersion: never panics; Compare is reflexive and antisymmetric
-// and agrees with a reparse of the version's text.
+// FuzzParseVersion: never panics; Compare is reflexive, antisymmetric
+// and transitive over the pair and a third version, and agrees with a
+// reparse of the version's canonical text.
 func FuzzParseVersion(f *testing.F) {
-	for _, s := range []string{"1.4", "3.5.2", "2.13.0", "1.0-beta1", "v0.8.1", "1.0.0-rc.2+build", "1.0~rc1"} {
+	for _, s := range []string{"1.4", "3.5.2", "2.13.0", "1.0-beta1", "v0.8.1", "1.0.0-rc.2+build", "1.0~rc1",
+		"2.4.2-3", "2.4.2-1ubuntu2", "3.3.2_dfsg-1_b1", "3.3.2+dfsg-1+b1", "3.3.2-dfsg-1-b1", "1.2.3-1.el9", "1:6.1.0-2", "1.0~dfsg-1"} {
 		f.Add(s, "1.0")
 	}
 	f.Fuzz(func(t *testing.T, a, b string) {
@@ -44,7 +46,12 @@ func FuzzParseVersion(f *testing.F) {
 		if va.Compare(vb) != -vb.Compare(va) {
 			t.Fatalf("Compare(%q, %q) = %d but Compare(%q, %q) = %d", a, b, va.Compare(vb), b, a, vb.Compare(va))
 		}
-		built := Version{Nums: va.Nums, Pre: va.Pre}
+		// A third version between or around them: a <= b <= c implies a <= c.
+		vc, _ := ParseVersion("2.4.2-3")
+		if va.Compare(vb) <= 0 && vb.Compare(vc) <= 0 && va.Compare(vc) > 0 {
+			t.Fatalf("%q <= %q <= 2.4.2-3 but %q > 2.4.2-3", a, b, a)
+		}
+		built := Version{Epoch: va.Epoch, Nums: va.Nums, Pre: va.Pre, Revision: va.Revision}
 		if re, err := ParseVersion(built.String()); err != nil || re.Compare(va) != 0 {
 			t.Fatalf("canonical %q of %q reparses as %+v, %v", built.String(), a, re, err)
 		}
