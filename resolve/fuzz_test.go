@@ -78,10 +78,12 @@ func FuzzParseConstraint(f *testing.F) {
 	})
 }
 
-// FuzzParseTag: never panics; a tag that parses names a version that
-// parses on its own, and a PostgreSQL major in range.
+// FuzzParseTag: never panics; a tag that parses names a version whose Raw
+// text parses on its own to the same version, a PostgreSQL major in range
+// and a build that is "" or a timestamp.
 func FuzzParseTag(f *testing.F) {
-	for _, s := range []string{"1.4", "3.5.2-pg17", "0.8.1-18-trixie", "18-0.8.1-trixie", "1.0-beta1-pg17", "latest"} {
+	for _, s := range []string{"1.4", "3.5.2-pg17", "0.8.1-18-trixie", "18-0.8.1-trixie", "1.0-beta1-pg17", "latest",
+		"2.4.2-3", "3.3.2_dfsg-1_b1", "0.8.1-202509101200-18-trixie", "1-6.1.0-18-trixie", "1-6.1.0-20250910120000-18-bookworm", "0.8.1-2-18-trixie"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -89,11 +91,18 @@ func FuzzParseTag(f *testing.F) {
 		if !ok {
 			return
 		}
-		if _, err := ParseVersion(tag.Version.Raw); err != nil {
+		again, err := ParseVersion(tag.Version.Raw)
+		if err != nil {
 			t.Fatalf("ParseTag(%q) version %q does not parse: %v", s, tag.Version.Raw, err)
+		}
+		if again.Compare(tag.Version) != 0 || again.Epoch != tag.Version.Epoch {
+			t.Fatalf("ParseTag(%q) version %+v, but its Raw %q parses as %+v", s, tag.Version, tag.Version.Raw, again)
 		}
 		if tag.PGMajor != 0 && (tag.PGMajor < 10 || tag.PGMajor > 999) {
 			t.Fatalf("ParseTag(%q) PG major %d", s, tag.PGMajor)
+		}
+		if tag.Build != "" && !isTimestamp(tag.Build) {
+			t.Fatalf("ParseTag(%q) build %q is no timestamp", s, tag.Build)
 		}
 	})
 }
