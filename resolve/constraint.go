@@ -20,6 +20,9 @@ type Constraint struct {
 type clause struct {
 	op string // "=", "!=", ">", ">=", "<", "<="
 	v  Version
+	// withEpoch is set when the clause's version names an epoch ("1:6.1");
+	// without one the candidate's epoch is not compared.
+	withEpoch bool
 	// bound is set for the upper bound ~ and ^ add: its "-0" pre-release
 	// only excludes pre-releases, it does not invite them.
 	bound bool
@@ -37,7 +40,14 @@ const maxConstraintLen = 512
 //   - "^2": ">=2,<3"; "^0.8" is ">=0.8,<0.9", "^0.0.3" is ">=0.0.3,<0.0.4".
 //
 // Pre-releases ("1.0-beta1") match only an exact clause, or a range one of
-// whose clauses names a pre-release of the same release, as in semver. Errors wrap [ErrConstraint].
+// whose clauses names a pre-release of the same release, as in semver.
+//
+// A clause compares only the parts of a version it names: "0.8.1" (or
+// "=0.8.1") matches the packaged releases "0.8.1-3" and "0.8.1+dfsg-1"
+// and the epoch version "1:0.8.1", since a user asking for upstream 0.8.1
+// wants a build of it; ">0.8.1" matches none of them, "<=0.8.1" all.
+// "=0.8.1-3" names a revision and matches that one only, "=1:0.8.1" an
+// epoch. Errors wrap [ErrConstraint].
 func ParseConstraint(s string) (Constraint, error) {
 	c := Constraint{raw: s}
 	if len(s) > maxConstraintLen {
@@ -86,22 +96,27 @@ func parseClause(f string) ([]clause, error) {
 		if err != nil {
 			return nil, err
 		}
+		withEpoch := hasEpoch(rest)
 		switch op {
 		case "~":
-			return []clause{{op: ">=", v: v}, {op: "<", v: bump(v, tildeIndex(v)), bound: true}}, nil
+			return []clause{{op: ">=", v: v, withEpoch: withEpoch}, {op: "<", v: bump(v, tildeIndex(v)), bound: true, withEpoch: withEpoch}}, nil
 		case "^":
-			return []clause{{op: ">=", v: v}, {op: "<", v: bump(v, caretIndex(v)), bound: true}}, nil
+			return []clause{{op: ">=", v: v, withEpoch: withEpoch}, {op: "<", v: bump(v, caretIndex(v)), bound: true, withEpoch: withEpoch}}, nil
 		case "==":
 			op = "="
 		}
-		return []clause{{op: op, v: v}}, nil
+		return []clause{{op: op, v: v, withEpoch: withEpoch}}, nil
 	}
 	v, err := ParseVersion(f)
 	if err != nil {
 		return nil, err
 	}
-	return []clause{{op: "=", v: v}}, nil
+	return []clause{{op: "=", v: v, withEpoch: hasEpoch(f)}}, nil
 }
+
+// hasEpoch reports whether a version that parsed names an epoch: ":"
+// appears nowhere else in one.
+func hasEpoch(s string) bool { return strings.Contains(s, ":") }
 
 // tildeIndex is the number ~ bumps: the minor when given, else the major.
 func tildeIndex(v Version) int {
@@ -126,7 +141,7 @@ func caretIndex(v Version) int {
 func bump(v Version, i int) Version {
 	nums := append([]int(nil), v.Nums[:i+1]...)
 	nums[i]++
-	return Version{Nums: nums, Pre: "0"}
+	return Version{Epoch: v.Epoch, Nums: nums, Pre: "0"}
 }
 
 // String returns the constraint as given.
@@ -137,36 +152,73 @@ func (c Constraint) String() string {
 	return c.raw
 }
 
-// IsExact reports whether c names one version (a single "=" clause).
+// IsExact reports whether c names one version (a single "=" clause), with
+// its revisions unless it names one ("0.8.1" matches 0.8.1-3 too).
 func (c Constraint) IsExact() bool {
 	return len(c.clauses) == 1 && c.clauses[0].op == "="
 }
 
-// Match reports whether v satisfies every clause of c.
+// Match reports whether v satisfies every clause of c, and is a release
+// or a pre-release c asks for.
 func (c Constraint) Match(v Version) bool {
-	exact := false
+	return c.matchClauses(v) && c.admitsPre(v)
+}
+
+// matchClauses reports whether v satisfies every clause of c, whether it
+// is a pre-release or not.
+func (c Constraint) matchClauses(v Version) bool {
 	for _, cl := range c.clauses {
-		cmp := v.Compare(cl.v)
-		ok := false
-		switch cl.op {
-		case "=":
-			ok, exact = cmp == 0, true
-		case "!=":
-			ok = cmp != 0
-		case ">":
-			ok = cmp > 0
-		case ">=":
-			ok = cmp >= 0
-		case "<":
-			ok = cmp < 0
-		case "<=":
-			ok = cmp <= 0
-		}
-		if !ok {
+		if !cl.match(v) {
 			return false
 		}
 	}
-	return !v.IsPrerelease() || exact || c.preOf(v)
+	return true
+}
+
+func (cl clause) match(v Version) bool {
+	cmp := cl.compare(v)
+	switch cl.op {
+	case "=":
+		return cmp == 0
+	case "!=":
+		return cmp != 0
+	case ">":
+		return cmp > 0
+	case ">=":
+		return cmp >= 0
+	case "<":
+		return cmp < 0
+	case "<=":
+		return cmp <= 0
+	}
+	return false
+}
+
+// compare compares v with the clause's version on the parts the clause
+// names: the epoch only when it names one, the revision only when it
+// names one.
+func (cl clause) compare(v Version) int {
+	if !cl.withEpoch {
+		v.Epoch = cl.v.Epoch
+	}
+	if cl.v.Revision == "" {
+		v.Revision = ""
+	}
+	return v.Compare(cl.v)
+}
+
+// admitsPre reports whether v is a release, or a pre-release that an
+// exact clause or one naming a pre-release of its release asks for.
+func (c Constraint) admitsPre(v Version) bool {
+	if !v.IsPrerelease() || c.preOf(v) {
+		return true
+	}
+	for _, cl := range c.clauses {
+		if cl.op == "=" {
+			return true
+		}
+	}
+	return false
 }
 
 // preOf reports whether a clause names a pre-release of v's release.

@@ -32,13 +32,72 @@
 // constraint over the repository's tags: "latest" (the default), an exact
 // version, a range such as ">=1.2,<2", "~1.4" or "^2" ([ParseConstraint]).
 // Extension versions are read loosely ("1.4", "3.5.2", "1.0-beta1",
-// [ParseVersion]) and tags may also name a PostgreSQL major and a
-// distribution: "<version>-pg<major>", CloudNativePG's
-// "<version>-<pg>-<distro>" and "<pg>-<version>-<distro>" ([ParseTag]).
+// Debian's "2.4.2-3", [ParseVersion]) and tags may also name a PostgreSQL
+// major, a distribution and a build (see "How tags are read" below).
 // Tags for another major or distribution are skipped; the highest version
 // is tried first, then up to [Options.MaxVersions] lower ones if it has no
 // build for the target. An exact "latest" tag is used only when no tag
-// names a version.
+// names a version. When no tag fits, [ErrNoVersion] says why each was left
+// out (not a version, outside the constraint, a pre-release, another
+// major or distribution), naming up to 5 tags per reason.
+//
+// # How tags are read
+//
+// [ParseTag] reads each tag as a version, and the PostgreSQL major,
+// distribution codename and build timestamp it may name:
+//
+//	form                                          example                         version
+//	<version>                                     3.5.2, 1.0-beta1, v0.8.1        as written
+//	<version>-<revision>                          2.4.2-3, 2.4.2-1ubuntu2         Debian revision
+//	<version>_<repack>-<revision>[_<binNMU>]      3.3.2_dfsg-1_b1                 3.3.2+dfsg-1+b1
+//	<version>-<release>                           1.2.3-1.el9                     RPM release
+//	<version>-pg<major>                           3.5.2-pg17                      3.5.2, for PostgreSQL 17
+//	<version>-<pg>-<distro>                       0.8.1-18-trixie                 0.8.1 (CloudNativePG)
+//	<version>-<build>-<pg>-<distro>               0.8.1-202509101200-18-trixie    0.8.1, one build
+//	<epoch>-<version>[-<build>]-<pg>-<distro>     1-6.1.0-18-trixie               1:6.1.0
+//	<pg>-<version>-<distro>                       18-0.8.1-trixie                 0.8.1
+//
+// The rules behind the table:
+//
+//   - Tags cannot hold "+" or ":". A "_" is read as "+" (the tag
+//     3.3.2_dfsg-1_b1 is the Debian version 3.3.2+dfsg-1+b1), and
+//     CloudNativePG writes a Debian epoch's ":" as "-".
+//   - A "-" followed by a digit starts a revision, which is a release,
+//     not a pre-release as in semver: "2.4.2-3", "1.2.3-1.el9". So do
+//     "+", "_", and "-" or "~" before a repack word (dfsg, ds, repack):
+//     "3.3.2-dfsg-1-b1" is a repacked release too. A pre-release is a
+//     word after "-", "~", "." or the last number: "1.0-beta1",
+//     "1.0-rc.2", "1.0~rc1", "1.0beta1". Pre-releases are left out unless
+//     the constraint names one (see [ParseConstraint]).
+//   - In "<version>-<pg>-<distro>" the number before the distribution
+//     codename is the PostgreSQL major: 0.8.1-18-trixie is 0.8.1 for
+//     PostgreSQL 18, not Debian revision 18 of 0.8.1. A revision may come
+//     before the major: 0.8.1-2-18-trixie.
+//   - CloudNativePG tags each build twice, 0.8.1-18-trixie (moved to the
+//     newest build) and 0.8.1-202509101200-18-trixie (one build, UTC
+//     YYYYMMDDhhmm, or YYYYMMDDhhmmss). The timestamp, 12 or 14 digits
+//     that are a valid date and time, is the tag's [Tag.Build], not part
+//     of the version and never a pre-release.
+//   - CloudNativePG drops the Debian revision from its tags, so in its
+//     form a bare number before the version is an epoch: 2-1-18-trixie
+//     is 2:1; 0.8.1-2-18-trixie, whose first part has a dot, is 0.8.1-2.
+//
+// Tags are tried best first ([SelectTags], [Version.Compare]):
+//
+//  1. the highest epoch (Debian: 1:0.5 is newer than 2.0);
+//  2. the highest release numbers ("1.4" equals "1.4.0");
+//  3. a release before its pre-releases;
+//  4. the highest revision, in dpkg's order: none < -3 < -10 <
+//     -10ubuntu1 < +dfsg-1 < +dfsg-1+b1;
+//  5. among tags of one version: the one naming the target's major and
+//     distribution, then one naming the major, then a bare one, then one
+//     of an older Debian release the target can load (bookworm on trixie);
+//  6. then the newest build, then the tag name.
+//
+// Only the first tag of each version is tried. A constraint compares only
+// the parts of a version it names: "0.8.1" matches 0.8.1-3,
+// 0.8.1-202509101200-18-trixie and 1-0.8.1-18-trixie, the Debian builds
+// of upstream 0.8.1; "=0.8.1-3" and "=1:0.8.1" name one revision or epoch.
 //
 // To resolve from something else than a registry or a layout, implement
 // [Source] (oras-go's stores already do) and call [Resolve].

@@ -18,7 +18,8 @@ var (
 	// ErrIncompatible: no image fits the target. The error is an
 	// *[IncompatibleError] listing every candidate and why.
 	ErrIncompatible = errors.New("resolve: no compatible image")
-	// ErrNoVersion: no tag satisfies the version constraint.
+	// ErrNoVersion: no tag satisfies the version constraint. The message
+	// says why each tag was left out, naming up to 5 per reason.
 	ErrNoVersion = errors.New("resolve: no version matches")
 	// ErrReference: a reference does not parse.
 	ErrReference = errors.New("resolve: invalid reference")

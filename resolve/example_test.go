@@ -255,6 +255,41 @@ func ExampleParseTag() {
 	// latest false version "" pg 0 distro ""
 }
 
+// Tags as Debian, RPM and CloudNativePG publishers write them: a revision
+// is a release, a build timestamp is not part of the version, and "1-"
+// before a CloudNativePG version is the Debian epoch 1:.
+func ExampleParseTag_packaged() {
+	for _, s := range []string{"2.4.2-3", "3.3.2_dfsg-1_b1", "1.2.3-1.el9", "0.8.1-202509101200-18-trixie", "1-6.1.0-18-trixie"} {
+		t, _ := resolve.ParseTag(s)
+		v := t.Version
+		fmt.Printf("%-28s epoch %d nums %v revision %-11q pre-release %-5v pg %d distro %q build %q\n",
+			s, v.Epoch, v.Nums, v.Revision, v.IsPrerelease(), t.PGMajor, t.Distro, t.Build)
+	}
+	// Output:
+	// 2.4.2-3                      epoch 0 nums [2 4 2] revision "-3"        pre-release false pg 0 distro "" build ""
+	// 3.3.2_dfsg-1_b1              epoch 0 nums [3 3 2] revision "+dfsg-1+b1" pre-release false pg 0 distro "" build ""
+	// 1.2.3-1.el9                  epoch 0 nums [1 2 3] revision "-1.el9"    pre-release false pg 0 distro "" build ""
+	// 0.8.1-202509101200-18-trixie epoch 0 nums [0 8 1] revision ""          pre-release false pg 18 distro "trixie" build "202509101200"
+	// 1-6.1.0-18-trixie            epoch 1 nums [6 1 0] revision ""          pre-release false pg 18 distro "trixie" build ""
+}
+
+// The newest build of the newest version comes first; both tags of one
+// CloudNativePG build name the same version.
+func ExampleSelectTags_cloudNativePG() {
+	tags := []string{"0.8.0-18-trixie", "0.8.1-18-trixie", "0.8.1-202509101200-18-trixie", "0.8.1-202510011200-18-trixie", "0.8.1-17-trixie"}
+	for _, constraint := range []string{"latest", "0.8.1"} {
+		c, _ := resolve.ParseConstraint(constraint)
+		var names []string
+		for _, t := range resolve.SelectTags(tags, c, pg18arm) {
+			names = append(names, t.Name)
+		}
+		fmt.Println(constraint, names)
+	}
+	// Output:
+	// latest [0.8.1-202510011200-18-trixie 0.8.1-202509101200-18-trixie 0.8.1-18-trixie 0.8.0-18-trixie]
+	// 0.8.1 [0.8.1-202510011200-18-trixie 0.8.1-202509101200-18-trixie 0.8.1-18-trixie]
+}
+
 func ExampleSelectTags() {
 	c, _ := resolve.ParseConstraint("^0.8")
 	tags := []string{"0.7.4", "0.8.0", "0.8.1", "0.8.1-17-trixie", "0.8.1-18-trixie", "0.8.1-18-bookworm", "latest"}

@@ -26,10 +26,12 @@ func FuzzParseReference(f *testing.F) {
 	})
 }
 
-// FuzzParseVersion: never panics; Compare is reflexive and antisymmetric
-// and agrees with a reparse of the version's text.
+// FuzzParseVersion: never panics; Compare is reflexive, antisymmetric
+// and transitive over the pair and a third version, and agrees with a
+// reparse of the version's canonical text.
 func FuzzParseVersion(f *testing.F) {
-	for _, s := range []string{"1.4", "3.5.2", "2.13.0", "1.0-beta1", "v0.8.1", "1.0.0-rc.2+build", "1.0~rc1"} {
+	for _, s := range []string{"1.4", "3.5.2", "2.13.0", "1.0-beta1", "v0.8.1", "1.0.0-rc.2+build", "1.0~rc1",
+		"2.4.2-3", "2.4.2-1ubuntu2", "3.3.2_dfsg-1_b1", "3.3.2+dfsg-1+b1", "3.3.2-dfsg-1-b1", "1.2.3-1.el9", "1:6.1.0-2", "1.0~dfsg-1"} {
 		f.Add(s, "1.0")
 	}
 	f.Fuzz(func(t *testing.T, a, b string) {
@@ -44,7 +46,12 @@ func FuzzParseVersion(f *testing.F) {
 		if va.Compare(vb) != -vb.Compare(va) {
 			t.Fatalf("Compare(%q, %q) = %d but Compare(%q, %q) = %d", a, b, va.Compare(vb), b, a, vb.Compare(va))
 		}
-		built := Version{Nums: va.Nums, Pre: va.Pre}
+		// A third version between or around them: a <= b <= c implies a <= c.
+		vc, _ := ParseVersion("2.4.2-3")
+		if va.Compare(vb) <= 0 && vb.Compare(vc) <= 0 && va.Compare(vc) > 0 {
+			t.Fatalf("%q <= %q <= 2.4.2-3 but %q > 2.4.2-3", a, b, a)
+		}
+		built := Version{Epoch: va.Epoch, Nums: va.Nums, Pre: va.Pre, Revision: va.Revision}
 		if re, err := ParseVersion(built.String()); err != nil || re.Compare(va) != 0 {
 			t.Fatalf("canonical %q of %q reparses as %+v, %v", built.String(), a, re, err)
 		}
@@ -71,10 +78,12 @@ func FuzzParseConstraint(f *testing.F) {
 	})
 }
 
-// FuzzParseTag: never panics; a tag that parses names a version that
-// parses on its own, and a PostgreSQL major in range.
+// FuzzParseTag: never panics; a tag that parses names a version whose Raw
+// text parses on its own to the same version, a PostgreSQL major in range
+// and a build that is "" or a timestamp.
 func FuzzParseTag(f *testing.F) {
-	for _, s := range []string{"1.4", "3.5.2-pg17", "0.8.1-18-trixie", "18-0.8.1-trixie", "1.0-beta1-pg17", "latest"} {
+	for _, s := range []string{"1.4", "3.5.2-pg17", "0.8.1-18-trixie", "18-0.8.1-trixie", "1.0-beta1-pg17", "latest",
+		"2.4.2-3", "3.3.2_dfsg-1_b1", "0.8.1-202509101200-18-trixie", "1-6.1.0-18-trixie", "1-6.1.0-20250910120000-18-bookworm", "0.8.1-2-18-trixie"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -82,11 +91,18 @@ func FuzzParseTag(f *testing.F) {
 		if !ok {
 			return
 		}
-		if _, err := ParseVersion(tag.Version.Raw); err != nil {
+		again, err := ParseVersion(tag.Version.Raw)
+		if err != nil {
 			t.Fatalf("ParseTag(%q) version %q does not parse: %v", s, tag.Version.Raw, err)
+		}
+		if again.Compare(tag.Version) != 0 || again.Epoch != tag.Version.Epoch {
+			t.Fatalf("ParseTag(%q) version %+v, but its Raw %q parses as %+v", s, tag.Version, tag.Version.Raw, again)
 		}
 		if tag.PGMajor != 0 && (tag.PGMajor < 10 || tag.PGMajor > 999) {
 			t.Fatalf("ParseTag(%q) PG major %d", s, tag.PGMajor)
+		}
+		if tag.Build != "" && !isTimestamp(tag.Build) {
+			t.Fatalf("ParseTag(%q) build %q is no timestamp", s, tag.Build)
 		}
 	})
 }

@@ -118,7 +118,7 @@ func resolveVersion(ctx context.Context, src Source, ref Reference, t Target, op
 			// No tag names a version: "latest" is the only answer.
 			return newWalker(src, ref, t, opts).resolve(ctx, "latest", "latest")
 		}
-		return Resolved{}, fmt.Errorf("%w: %s: none of %d tags satisfies %q for PostgreSQL %s", ErrNoVersion, ref.Name(), len(tags), c, orUnknown(itoa(t.PG.Major)))
+		return Resolved{}, noVersionError(ref, tags, c, t)
 	}
 	maxTries := opts.MaxVersions
 	if maxTries <= 0 {
@@ -136,8 +136,19 @@ func resolveVersion(ctx context.Context, src Source, ref Reference, t Target, op
 	return Resolved{}, all
 }
 
-// dedupVersions keeps the first (most specific) tag of each version, so
-// that "1.4" and "1.4-pg17" are not both tried.
+// noVersionError says that no tag satisfies c for t, and why each was
+// left out (see explainTags).
+func noVersionError(ref Reference, tags []string, c Constraint, t Target) error {
+	err := fmt.Errorf("%w: %s: none of %d tags satisfies %q for PostgreSQL %s", ErrNoVersion, ref.Name(), len(tags), c, orUnknown(itoa(t.PG.Major)))
+	if why := explainTags(tags, c, t); why != "" {
+		err = fmt.Errorf("%w (%s)", err, why)
+	}
+	return err
+}
+
+// dedupVersions keeps the first (most specific, then newest build) tag of
+// each version, so that "1.4" and "1.4-pg17", or "0.8.1-18-trixie" and
+// "0.8.1-202509101200-18-trixie", are not both tried.
 func dedupVersions(tags []Tag) []Tag {
 	var out []Tag
 	for _, t := range tags {

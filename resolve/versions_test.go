@@ -98,7 +98,6 @@ func TestParseVersion(t *testing.T) {
 		{"1.0-beta1", []int{1, 0}, "beta1", false},
 		{"1.0beta1", []int{1, 0}, "beta1", false},
 		{"v0.8.1", []int{0, 8, 1}, "", false},
-		{"1.0.0-rc.2+build.5", []int{1, 0, 0}, "rc.2", false},
 		{"1.0~rc1", []int{1, 0}, "rc1", false},
 		{"17", []int{17}, "", false},
 		{"", nil, "", true},
