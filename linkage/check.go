@@ -3,8 +3,10 @@ package linkage
 import (
 	"context"
 	"debug/elf"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -15,6 +17,8 @@ import (
 
 // DefaultMaxObjects is the default for [Options.MaxObjects].
 const DefaultMaxObjects = 1024
+
+const noDefLibNote = "(DF_1_NODEFLIB: no ld.so.cache or default directories)"
 
 // DefaultLDCache is where glibc's loader reads its cache.
 const DefaultLDCache = "/etc/ld.so.cache"
@@ -80,16 +84,16 @@ type Via string
 
 // Ways a needed library is found, in the loader's search order.
 const (
-	ViaServer      Via = "server"         // already loaded: the server executable's closure or a global module
-	ViaLoaded      Via = "loaded"         // already loaded earlier in this module's closure
-	ViaPath        Via = "path"           // DT_NEEDED names a path (contains "/")
-	ViaRPath       Via = "rpath"          // DT_RPATH of the needing object or one that loaded it
-	ViaLibraryPath Via = "library-path"   // LD_LIBRARY_PATH
-	ViaRunPath     Via = "runpath"        // DT_RUNPATH of the needing object
-	ViaLDCache     Via = "ld.so.cache"    // /etc/ld.so.cache
-	ViaDefault     Via = "default-dir"    // the loader's default directories
-	ViaLibPath     Via = "lib-path"       // bundling only: a directory of [BundleOptions.LibPath]
-	ViaNotFound    Via = ""               // not found
+	ViaServer      Via = "server"       // already loaded: the server executable's closure or a global module
+	ViaLoaded      Via = "loaded"       // already loaded earlier in this module's closure
+	ViaPath        Via = "path"         // DT_NEEDED names a path (contains "/")
+	ViaRPath       Via = "rpath"        // DT_RPATH of the needing object or one that loaded it
+	ViaLibraryPath Via = "library-path" // LD_LIBRARY_PATH
+	ViaRunPath     Via = "runpath"      // DT_RUNPATH of the needing object
+	ViaLDCache     Via = "ld.so.cache"  // /etc/ld.so.cache
+	ViaDefault     Via = "default-dir"  // the loader's default directories
+	ViaLibPath     Via = "lib-path"     // bundling only: a directory of [BundleOptions.LibPath]
+	ViaNotFound    Via = ""             // not found
 )
 
 // Library is one DT_NEEDED edge of a module's closure and where it led.
@@ -518,7 +522,7 @@ func (c *Checker) closure(ctx context.Context, lm *linkMap, queue []*lmObj, rep 
 				libs = append(libs, lib)
 				continue
 			}
-			m, via, looked, bad := c.search(lm, x, name)
+			m, via, looked, bad := c.search(lm, x, name, c.opts.LibraryPath)
 			lib.Looked = looked
 			if bad != nil {
 				if rep != nil && !optional {
@@ -560,9 +564,25 @@ func (c *Checker) closure(ctx context.Context, lm *linkMap, queue []*lmObj, rep 
 // search looks for name needed by x the way the loader does. It returns
 // the object found, how, the places looked, or a fatal finding for a
 // candidate the loader would stop at.
-func (c *Checker) search(lm *linkMap, x *lmObj, name string) (*lmObj, Via, []string, *Finding) {
+func (c *Checker) search(lm *linkMap, x *lmObj, name string, libraryPath []string) (*lmObj, Via, []string, *Finding) {
 	var looked []string
 	try := func(p string, via Via, label string) (*lmObj, *Finding) {
+		ref := lm.ref
+		if ref == nil {
+			ref = x.obj
+		}
+		// The loader checks the identification bytes first and skips a
+		// file of another class, byte order or machine without reading on.
+		if cl, d, m, ok := peekIdent(c.source(p)); ok && (cl != ref.Class || d != ref.Data || m != ref.Machine) {
+			why := "wrong ELF class " + cl.String()
+			if cl == ref.Class && d == ref.Data {
+				why = "wrong machine " + m.String()
+			} else if cl == ref.Class {
+				why = "wrong byte order " + d.String()
+			}
+			looked = append(looked, fmt.Sprintf("%s (skipped: %s)", p, why))
+			return nil, nil
+		}
 		o, k, err := c.load(p)
 		if err != nil {
 			if isFSErr(err) {
@@ -571,10 +591,6 @@ func (c *Checker) search(lm *linkMap, x *lmObj, name string) (*lmObj, Via, []str
 			// The loader stops at a file it cannot use as ELF ("invalid ELF
 			// header", "file too short").
 			return nil, &Finding{Kind: BadLibrary, Object: x.path, Soname: name, Path: p, Detail: err.Error()}
-		}
-		ref := lm.ref
-		if ref == nil {
-			ref = x.obj
 		}
 		if !sameKind(o, ref) {
 			why := "wrong ELF class"
@@ -633,7 +649,7 @@ func (c *Checker) search(lm *linkMap, x *lmObj, name string) (*lmObj, Via, []str
 		// musl: LD_LIBRARY_PATH, then the RUNPATH (else RPATH) of the
 		// needing object and of each object that loaded it, then the
 		// default path.
-		if m, bad := dirs(c.opts.LibraryPath, x, ViaLibraryPath, "LD_LIBRARY_PATH"); m != nil || bad != nil {
+		if m, bad := dirs(libraryPath, x, ViaLibraryPath, "LD_LIBRARY_PATH"); m != nil || bad != nil {
 			return m, ViaLibraryPath, looked, bad
 		}
 		for l := x; l != nil; l = l.loader {
@@ -668,14 +684,14 @@ func (c *Checker) search(lm *linkMap, x *lmObj, name string) (*lmObj, Via, []str
 			}
 		}
 	}
-	if m, bad := dirs(c.opts.LibraryPath, x, ViaLibraryPath, "LD_LIBRARY_PATH"); m != nil || bad != nil {
+	if m, bad := dirs(libraryPath, x, ViaLibraryPath, "LD_LIBRARY_PATH"); m != nil || bad != nil {
 		return m, ViaLibraryPath, looked, bad
 	}
 	if m, bad := dirs(x.obj.RunPath, x, ViaRunPath, "RUNPATH"); m != nil || bad != nil {
 		return m, ViaRunPath, looked, bad
 	}
 	if x.obj.NoDefaultLib {
-		looked = append(looked, "(DF_1_NODEFLIB: no ld.so.cache or default directories)")
+		looked = append(looked, noDefLibNote)
 		return nil, ViaNotFound, looked, nil
 	}
 	if lc := c.ldcache(); lc != nil {
@@ -998,4 +1014,29 @@ func expectedProviders(lm *linkMap, m *lmObj, ref Symbol) []string {
 		}
 	}
 	return out
+}
+
+// peekIdent reads the ELF identification and machine of the file at p.
+// ok is false when p cannot be read or is not ELF.
+func peekIdent(p string) (elf.Class, elf.Data, elf.Machine, bool) {
+	f, err := os.Open(p)
+	if err != nil {
+		return 0, 0, 0, false
+	}
+	defer f.Close()
+	var b [20]byte
+	if _, err := io.ReadFull(f, b[:]); err != nil || string(b[:4]) != elf.ELFMAG {
+		return 0, 0, 0, false
+	}
+	cl, d := elf.Class(b[elf.EI_CLASS]), elf.Data(b[elf.EI_DATA])
+	var m uint16
+	switch d {
+	case elf.ELFDATA2LSB:
+		m = binary.LittleEndian.Uint16(b[18:])
+	case elf.ELFDATA2MSB:
+		m = binary.BigEndian.Uint16(b[18:])
+	default:
+		return 0, 0, 0, false
+	}
+	return cl, d, elf.Machine(m), true
 }

@@ -182,7 +182,7 @@ type Object struct {
 	// libicuuc.so.NN or libicui18n.so.NN need), 0 when none.
 	ICUMajor int
 
-	defIndex map[string][]int32 // name -> indexes in Defined
+	defIndex  map[string][]int32 // name -> indexes in Defined
 	hasVersym bool
 }
 
