@@ -67,6 +67,10 @@ type Options struct {
 	// name ("x86_64", "aarch64", ...); an entry that cannot be expanded is
 	// dropped, as the loader drops it.
 	Lib, Platform string
+	// Cache, when set, is the object cache to use (and fill); share one
+	// between Checkers that read the same system, e.g. one per package of
+	// an install. nil: the Checker has its own.
+	Cache *Cache
 	// MaxObjects bounds the objects one module's check walks (its closure
 	// plus the server's and the global modules'); 0 means
 	// [DefaultMaxObjects]. Beyond it Check fails with [ErrTooManyObjects].
@@ -280,7 +284,7 @@ type Checker struct {
 	opts Options
 
 	mu      sync.Mutex
-	objs    map[fileKey]cachedObj
+	objs    *Cache
 	cache   *LDCache
 	cacheE  error
 	cacheOK bool
@@ -292,6 +296,33 @@ type Checker struct {
 type cachedObj struct {
 	obj *Object
 	err error
+}
+
+// Cache is a cache of parsed objects keyed by device, inode, size and
+// modification time (so a replaced file is read again), safe for
+// concurrent use. Share one between Checkers with [Options.Cache].
+type Cache struct {
+	mu   sync.Mutex
+	objs map[fileKey]cachedObj
+}
+
+// NewCache returns an empty Cache.
+func NewCache() *Cache { return &Cache{objs: map[fileKey]cachedObj{}} }
+
+func (c *Cache) get(k fileKey) (cachedObj, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.objs[k]
+	return e, ok
+}
+
+func (c *Cache) put(k fileKey, e cachedObj) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.objs) >= 1<<16 { // a long-lived cache over a changing system
+		c.objs = map[fileKey]cachedObj{}
+	}
+	c.objs[k] = e
 }
 
 // NewChecker returns a Checker for opts.
@@ -308,7 +339,11 @@ func NewChecker(opts Options) *Checker {
 	}
 	sort.SliceStable(om, func(i, j int) bool { return len(om[i].Target) > len(om[j].Target) })
 	opts.Overlay = om
-	return &Checker{opts: opts, objs: map[fileKey]cachedObj{}}
+	cache := opts.Cache
+	if cache == nil {
+		cache = NewCache()
+	}
+	return &Checker{opts: opts, objs: cache}
 }
 
 // LDCacheErr returns why the ld.so.cache was not used (nil when it was, or
@@ -345,24 +380,12 @@ func (c *Checker) load(p string) (*Object, fileKey, error) {
 		return nil, fileKey{}, &fs.PathError{Op: "open", Path: src, Err: errNotRegular}
 	}
 	k := keyOf(src, fi)
-	c.mu.Lock()
-	e, ok := c.objs[k]
-	c.mu.Unlock()
-	if ok {
+	if e, ok := c.objs.get(k); ok {
 		return e.obj, k, e.err
 	}
 	o, err := ReadFile(src)
-	if err != nil && !isFSErr(err) {
-		c.mu.Lock()
-		c.objs[k] = cachedObj{o, err}
-		c.mu.Unlock()
-	} else if err == nil {
-		c.mu.Lock()
-		if len(c.objs) > 1<<16 { // a long-lived Checker over a changing system
-			c.objs = map[fileKey]cachedObj{}
-		}
-		c.objs[k] = cachedObj{o, nil}
-		c.mu.Unlock()
+	if err == nil || !isFSErr(err) {
+		c.objs.put(k, cachedObj{o, err})
 	}
 	return o, k, err
 }
