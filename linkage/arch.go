@@ -140,24 +140,22 @@ func DefaultDirs(family LibcFamily, class elf.Class, data elf.Data, m elf.Machin
 
 // ld.so.cache entry flags (glibc's sysdeps/generic/ldconfig.h).
 const (
-	flagTypeMask      = 0x00ff
-	flagELF           = 0x0001
-	flagELFLibc6      = 0x0003
-	flagRequiredMask  = 0xff00
-	flagX8664Lib64    = 0x0300
-	flagS390Lib64     = 0x0400
-	flagPowerPCLib64  = 0x0500
-	flagX8664LibX32   = 0x0800
-	flagARMLibHF      = 0x0900
-	flagAArch64Lib64  = 0x0a00
-	flagARMLibSF      = 0x0b00
-	flagRISCVDouble   = 0x1000
-	flagRISCVSoft     = 0x0f00
-	flagLArchDouble   = 0x1200
-	flagMIPS64LibN64  = 0x0700
-	flagMIPS64N64N08  = 0x0e00
-	cacheHWCapExtBit  = uint64(1) << 62
-	cacheFlagsUnknown = -1
+	flagTypeMask     = 0x00ff
+	flagELF          = 0x0001
+	flagELFLibc6     = 0x0003
+	flagRequiredMask = 0xff00
+	flagX8664Lib64   = 0x0300
+	flagS390Lib64    = 0x0400
+	flagPowerPCLib64 = 0x0500
+	flagX8664LibX32  = 0x0800
+	flagARMLibHF     = 0x0900
+	flagAArch64Lib64 = 0x0a00
+	flagARMLibSF     = 0x0b00
+	flagRISCVDouble  = 0x1000
+	flagRISCVSoft    = 0x0f00
+	flagLArchDouble  = 0x1200
+	flagMIPS64LibN64 = 0x0700
+	flagMIPS64N64N08 = 0x0e00
 )
 
 // cacheFlagsOK reports whether an ld.so.cache entry's flags fit objects of

@@ -83,7 +83,10 @@ func PlanBundle(ctx context.Context, modules []string, opts BundleOptions) (*Bun
 	max := ck.opts.MaxObjects
 	provided := map[string]bool{}
 	var queue []*lmObj
+	ck.opts.LibraryPath = nil
+	libPath := absPaths(opts.LibPath)
 	for _, p := range modules {
+		p = absPath(p)
 		o, k, err := ck.load(p)
 		if err != nil {
 			return nil, fmt.Errorf("linkage: module %s: %w", p, err)
@@ -92,7 +95,7 @@ func PlanBundle(ctx context.Context, modules []string, opts BundleOptions) (*Bun
 		if o.Soname != "" {
 			provided[o.Soname] = true
 		}
-		queue = append(queue, &lmObj{obj: o, path: path.Clean(p), key: k})
+		queue = append(queue, &lmObj{obj: o, path: p, key: k})
 	}
 	libs := map[string]*BundledLib{}  // by source
 	bySoname := map[string]string{}   // need -> source of the chosen lib, "" for system/missing
@@ -121,7 +124,7 @@ func PlanBundle(ctx context.Context, modules []string, opts BundleOptions) (*Bun
 				system[name] = &SystemLib{Soname: name, NeededBy: []string{x.path}}
 				continue
 			}
-			m, via, looked, bad := ck.bundleSearch(x, name, opts.LibPath)
+			m, via, looked, bad := ck.bundleSearch(x, name, libPath)
 			if bad != nil {
 				bad.Module = x.path
 				bySoname[name] = ""

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -333,9 +334,13 @@ func NewChecker(opts Options) *Checker {
 	if opts.LDCache == "" {
 		opts.LDCache = DefaultLDCache
 	}
+	opts.Server = absPath(opts.Server)
+	opts.Global = absPaths(opts.Global)
+	opts.LibraryPath = absPaths(opts.LibraryPath)
 	om := append([]Mapping(nil), opts.Overlay...)
 	for i := range om {
-		om[i].Target = path.Clean(om[i].Target)
+		om[i].Target = absPath(om[i].Target)
+		om[i].Source = absPath(om[i].Source)
 	}
 	sort.SliceStable(om, func(i, j int) bool { return len(om[i].Target) > len(om[j].Target) })
 	opts.Overlay = om
@@ -848,7 +853,7 @@ func (c *Checker) Check(ctx context.Context, modules ...string) ([]*Report, erro
 }
 
 func (c *Checker) check(ctx context.Context, base *linkMap, mod string) (*Report, error) {
-	mod = path.Clean(mod)
+	mod = absPath(mod)
 	rep := &Report{Module: mod}
 	fail := func(k Kind, detail string) (*Report, error) {
 		rep.Findings = append(rep.Findings, Finding{Kind: k, Module: mod, Object: mod, Detail: detail})
@@ -1062,4 +1067,28 @@ func peekIdent(p string) (elf.Class, elf.Data, elf.Machine, bool) {
 		return 0, 0, 0, false
 	}
 	return cl, d, elf.Machine(m), true
+}
+
+// absPath makes p absolute against the current directory and cleans it
+// ("" stays ""): a relative path in Options means one relative to this
+// process, not to the server's working directory.
+func absPath(p string) string {
+	if p == "" {
+		return ""
+	}
+	if a, err := filepath.Abs(p); err == nil {
+		return filepath.ToSlash(a)
+	}
+	return path.Clean(p)
+}
+
+func absPaths(l []string) []string {
+	if l == nil {
+		return nil
+	}
+	out := make([]string, len(l))
+	for i, p := range l {
+		out[i] = absPath(p)
+	}
+	return out
 }

@@ -75,7 +75,7 @@ func buildLDCache(entries []cacheEntry, old bool) []byte {
 func TestParseLDCache(t *testing.T) {
 	entries := []cacheEntry{
 		{0x0303, "libpq.so.5", "/lib/x86_64-linux-gnu/libpq.so.5", 0},
-		{0x0303, "libfoo.so.1", "/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libfoo.so.1", 1<<62 | 0},
+		{0x0303, "libfoo.so.1", "/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libfoo.so.1", 1 << 62},
 		{0x0303, "libfoo.so.1", "/lib/x86_64-linux-gnu/libfoo.so.1", 0},
 		{0x0003, "libbar.so.2", "/lib/i386-linux-gnu/libbar.so.2", 0},
 		{0x0a03, "libbaz.so.3", "/lib/aarch64-linux-gnu/libbaz.so.3", 0},
