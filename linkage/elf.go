@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // Limits on what [Read] accepts. An input beyond one is refused with
@@ -276,11 +277,12 @@ func Read(r io.ReaderAt, size int64) (obj *Object, err error) {
 func malformed(what string) error { return &FormatError{What: what, Reason: ErrMalformed} }
 
 type reader struct {
-	r    io.ReaderAt
-	size uint64
-	bo   binary.ByteOrder
-	is64 bool
-	f    *elf.File
+	r       io.ReaderAt
+	size    uint64
+	bo      binary.ByteOrder
+	is64    bool
+	f       *elf.File
+	strtabs map[uint32]string // string tables read, by section index
 }
 
 // readAt reads n bytes at off, refusing anything past the end of the file
@@ -482,11 +484,21 @@ func (rd *reader) strtab(i uint32, what string) (strtab, error) {
 	if s.Type != elf.SHT_STRTAB {
 		return strtab{}, malformed(fmt.Sprintf("%s: section %d is %v, not a string table", what, i, s.Type))
 	}
+	if t, ok := rd.strtabs[i]; ok {
+		return strtab{s: t, what: what}, nil
+	}
 	b, err := rd.readAt(s.Offset, s.Size, MaxStringTable, what)
 	if err != nil {
 		return strtab{}, err
 	}
-	return strtab{s: string(b), what: what}, nil
+	// b is never written again: share its bytes instead of copying them
+	// (symbol names are substrings of the table).
+	t := unsafe.String(unsafe.SliceData(b), len(b))
+	if rd.strtabs == nil {
+		rd.strtabs = map[uint32]string{}
+	}
+	rd.strtabs[i] = t
+	return strtab{s: t, what: what}, nil
 }
 
 type strtab struct {
@@ -725,6 +737,7 @@ func (rd *reader) symbols(o *Object) error {
 		}
 	}
 	bo := rd.bo
+	o.Defined = make([]Symbol, 0, count)
 	for i := uint64(1); i < count; i++ {
 		e := data[i*symsize:]
 		var nameOff uint64
