@@ -2,6 +2,7 @@ package linkage_test
 
 import (
 	"context"
+	"debug/elf"
 	"errors"
 	"os"
 	"path/filepath"
@@ -128,6 +129,11 @@ func TestCheckLoaderModel(t *testing.T) {
 	armLib := copyFile(t, w.path("v2/libdemo.so.1"), w.path("arm/libdemo.so.1"))
 	patchMachine(t, armLib, 183) // EM_AARCH64
 	textLib := writeFile(t, w.path("text/libdemo.so.1"), "/* GNU ld script */\nINPUT(libdemo.so.1.0)\n")
+	class32 := copyFile(t, w.path("v2/libdemo.so.1"), w.path("c32/libdemo.so.1"))
+	patchByte(t, class32, 4, byte(elf.ELFCLASS32))
+	// A musl-built module: it needs musl's libc.so.
+	w.lib(t, "musl/libc.so", "libc.so", "int musl_fn(void){return 0;}\n", "", "-nostdlib")
+	muslMod := w.mod(t, "pkg/lib/musl.so", "extern int musl_fn(void); int f(void){return musl_fn();}\n", "-nostdlib", "-Wl,--no-as-needed", "-L"+w.path("musl"), "-l:libc.so")
 
 	base := linkage.Options{Server: w.server}
 	withLP := func(o linkage.Options, lp ...string) linkage.Options { o.LibraryPath = lp; return o }
@@ -159,6 +165,9 @@ func TestCheckLoaderModel(t *testing.T) {
 			via: map[string]string{"libdemo.so.1": "library-path " + w.path("v2/libdemo.so.1")}},
 		{name: "wrong machine libdemo skipped, next found", opts: withLP(base, w.path("arm"), w.path("v1")), module: mods["hello-runpath"],
 			via: map[string]string{"libdemo.so.1": "library-path " + w.path("v1/libdemo.so.1")}},
+		{name: "32-bit candidate is skipped, next found", opts: withLP(base, w.path("c32"), w.path("v1")), module: mods["hello-runpath"],
+			via: map[string]string{"libdemo.so.1": "library-path " + w.path("v1/libdemo.so.1")}},
+		{name: "musl module on a glibc server", opts: base, module: muslMod, want: []string{"wrong-libc"}},
 		{name: "non-ELF candidate stops the loader", opts: withLP(base, w.path("text"), w.path("v2")), module: mods["hello-runpath"],
 			want: []string{"bad-library libdemo.so.1"}},
 		{name: "DF_1_NODEFLIB skips cache and default dirs", opts: base, module: mods["nodeflib"], want: []string{"not-found libdemo.so.1"}},
@@ -198,6 +207,19 @@ func hasFatal(kinds []string) bool {
 		}
 	}
 	return false
+}
+
+// patchByte rewrites one byte of a file.
+func patchByte(t *testing.T, p string, off int, v byte) {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[off] = v
+	if err := os.WriteFile(p, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // patchMachine rewrites e_machine of an ELF file (little-endian).

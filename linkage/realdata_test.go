@@ -80,6 +80,12 @@ func TestPG18ContribInPlace(t *testing.T) {
 		}
 		refused[name] = strings.Join(absent, ",")
 	}
+	// Without the server executable, the server API the modules call is
+	// unchecked: reported, not refused.
+	r := check(t, linkage.Options{}, testPG18+"/lib/postgresql/dblink.so")
+	if !r.OK() || len(r.Unchecked()) == 0 {
+		t.Errorf("server unknown: OK %v, %d unchecked: %v", r.OK(), len(r.Unchecked()), r.Findings)
+	}
 	t.Logf("PG18 contrib: %d modules checked, %d load, %d refused: %v", len(reports), len(reports)-len(refused), len(refused), refused)
 }
 
