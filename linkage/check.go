@@ -468,15 +468,19 @@ func (lm *linkMap) find(name string, k *fileKey) *lmObj {
 	return nil
 }
 
-// baseMap loads the server executable's closure and the global modules.
-func (c *Checker) baseMap(ctx context.Context) (*linkMap, error) {
-	c.mu.Lock()
-	if c.baseOK {
-		b, err := c.base, c.baseErr
+// baseMap loads the server executable's closure and the global modules,
+// leaving out the global module exclude (the one being checked: it must
+// not count as already loaded). Only the map without exclusion is kept.
+func (c *Checker) baseMap(ctx context.Context, exclude string) (*linkMap, error) {
+	if exclude == "" {
+		c.mu.Lock()
+		if c.baseOK {
+			b, err := c.base, c.baseErr
+			c.mu.Unlock()
+			return b, err
+		}
 		c.mu.Unlock()
-		return b, err
 	}
-	c.mu.Unlock()
 	lm := &linkMap{}
 	if c.opts.Server != "" {
 		o, k, err := c.load(c.opts.Server)
@@ -495,6 +499,9 @@ func (c *Checker) baseMap(ctx context.Context) (*linkMap, error) {
 	for _, g := range c.opts.Global {
 		if err := ctx.Err(); err != nil {
 			return nil, err
+		}
+		if g == exclude {
+			continue
 		}
 		o, k, err := c.load(g)
 		if err != nil || (lm.ref != nil && !sameKind(o, lm.ref)) {
@@ -515,9 +522,11 @@ func (c *Checker) baseMap(ctx context.Context) (*linkMap, error) {
 		}
 		lm.scope = append(lm.scope, lm.objs[n:]...)
 	}
-	c.mu.Lock()
-	c.base, c.baseErr, c.baseOK = lm, nil, true
-	c.mu.Unlock()
+	if exclude == "" {
+		c.mu.Lock()
+		c.base, c.baseErr, c.baseOK = lm, nil, true
+		c.mu.Unlock()
+	}
 	return lm, nil
 }
 
@@ -825,7 +834,9 @@ func (c *Checker) expand(s string, owner *lmObj) (string, bool) {
 
 // Check checks each module as if the server dlopen()ed it with
 // RTLD_NOW|RTLD_GLOBAL, independently of the others (add modules that
-// are loaded first to [Options.Global]). modules are loader paths (the
+// are loaded first to [Options.Global]; a module that is itself in Global
+// is checked with the other Global modules loaded, so a package can list
+// all its modules there and check each). modules are loader paths (the
 // path the server will open, which sets $ORIGIN); map them to files with
 // [Options.Overlay] when they are not there yet.
 //
@@ -834,7 +845,7 @@ func (c *Checker) expand(s string, owner *lmObj) (string, bool) {
 // unreadable server executable, [ErrTooManyObjects]). Use [Report.Err] or
 // [Err] for the refusals.
 func (c *Checker) Check(ctx context.Context, modules ...string) ([]*Report, error) {
-	base, err := c.baseMap(ctx)
+	base, err := c.baseMap(ctx, "")
 	if err != nil {
 		return nil, err
 	}
@@ -843,7 +854,14 @@ func (c *Checker) Check(ctx context.Context, modules ...string) ([]*Report, erro
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		r, err := c.check(ctx, base, mod)
+		b := base
+		if a := absPath(mod); contains(c.opts.Global, a) {
+			// A module listed in Global is checked with the others loaded.
+			if b, err = c.baseMap(ctx, a); err != nil {
+				return nil, err
+			}
+		}
+		r, err := c.check(ctx, b, mod)
 		if err != nil {
 			return nil, err
 		}
@@ -1091,4 +1109,13 @@ func absPaths(l []string) []string {
 		out[i] = absPath(p)
 	}
 	return out
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
