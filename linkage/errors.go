@@ -39,7 +39,8 @@ var (
 
 // FormatError is a malformed-input error: it names the file (when known) and
 // what was wrong. It wraps [ErrMalformed] (or [ErrTooLarge] for a limit on
-// the file size, [ErrBadLDCache] for an ld.so.cache).
+// the file size, [ErrBadLDCache] for an ld.so.cache, [ErrNotELF] when
+// [ReadFile] names a file that is not ELF or not a regular file).
 type FormatError struct {
 	File   string // path, or "" when read from an io.ReaderAt
 	What   string // what was wrong, e.g. "section header table outside the file"
