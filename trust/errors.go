@@ -140,10 +140,17 @@ func (e *Error) Unwrap() []error {
 	return out
 }
 
-// trimPrefix drops the "trust: " prefix of a nested message, which the
-// outer message already carries.
+// trimPrefix drops the sentinel's text from a nested message ("trust:
+// signed by an untrusted signer: signed by another key" becomes "signed
+// by another key"): the outer message names it already.
 func trimPrefix(err error) string {
-	return strings.TrimPrefix(err.Error(), "trust: ")
+	m := err.Error()
+	for _, r := range append(reasonRank, ErrNoSignature, ErrRequirement) {
+		if errors.Is(err, r) {
+			m = strings.TrimPrefix(m, r.Error()+": ")
+		}
+	}
+	return strings.TrimPrefix(m, "trust: ")
 }
 
 // reasonRank orders the sentinels from the most telling to the least:
