@@ -144,7 +144,7 @@ func meet(r Requirement, atts []Attestation) (digest.Digest, string) {
 		ok := true
 		for _, p := range paths {
 			re, err := regexp.Compile(r.Match[p])
-			if err != nil || !matchPath(st.Predicate, strings.Split(p, "."), re) {
+			if err != nil || !matchPath(st.Predicate, splitPath(p), re) {
 				if field == "" {
 					field = p
 				}
@@ -194,3 +194,6 @@ func matchPath(v any, path []string, re *regexp.Regexp) bool {
 	}
 	return matchPath(next, path[1:], re)
 }
+
+// splitPath splits a dotted field path.
+func splitPath(p string) []string { return strings.Split(p, ".") }

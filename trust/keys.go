@@ -59,7 +59,7 @@ func hint(key crypto.PublicKey) string {
 // `cosign generate-key-pair` writes as cosign.pub; or "RSA PUBLIC KEY",
 // PKCS#1). The key's Name is path.
 func LoadPublicKey(path string) (PublicKey, error) {
-	b, err := readSmall(path)
+	b, err := readSmall(path, ErrKey)
 	if err != nil {
 		return PublicKey{}, err
 	}
@@ -129,7 +129,7 @@ const (
 // encrypted key; nil means the empty password. The CLI passes a function
 // returning $COSIGN_PASSWORD, else a prompt's answer on a terminal.
 func LoadPrivateKey(path string, password func() ([]byte, error)) (crypto.Signer, error) {
-	b, err := readSmall(path)
+	b, err := readSmall(path, ErrKey)
 	if err != nil {
 		return nil, err
 	}
@@ -234,7 +234,7 @@ type TrustedRoot struct {
 
 // LoadTrustedRoot reads a trusted root JSON file.
 func LoadTrustedRoot(path string) (*TrustedRoot, error) {
-	b, err := readSmall(path)
+	b, err := readSmall(path, ErrPolicy)
 	if err != nil {
 		return nil, err
 	}
@@ -260,18 +260,20 @@ func ParseTrustedRoot(name string, body []byte) (tr *TrustedRoot, err error) {
 // transparency log entry required (unless Scope.IgnoreTlog).
 func (t *TrustedRoot) hasLogs() bool { return t != nil && len(t.tr.RekorLogs()) > 0 }
 
-func readSmall(path string) ([]byte, error) {
+// readSmall reads a key or trusted root file of at most maxKeySize
+// bytes; errors wrap sentinel.
+func readSmall(path string, sentinel error) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrKey, err)
+		return nil, fmt.Errorf("%w: %v", sentinel, err)
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxKeySize+1))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrKey, path, err)
+		return nil, fmt.Errorf("%w: %s: %v", sentinel, path, err)
 	}
 	if len(b) > maxKeySize {
-		return nil, fmt.Errorf("%w: %s is over %d bytes", ErrKey, path, maxKeySize)
+		return nil, fmt.Errorf("%w: %s is over %d bytes", sentinel, path, maxKeySize)
 	}
 	return b, nil
 }

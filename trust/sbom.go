@@ -259,10 +259,12 @@ func BuildSBOM(s SBOM) ([]byte, error) {
 	for _, p := range sortedUnique(s.OSPackages) {
 		dep("OSPackage", p, "", "an OS package the modules need at run time")
 	}
+	c := s
+	c.Files, c.Libraries, c.OSPackages = nil, sortedUnique(s.Libraries), sortedUnique(s.OSPackages)
 	canon, err := json.Marshal(struct {
 		S     SBOM
 		Files []SBOMFile
-	}{s, files})
+	}{c, files})
 	if err != nil {
 		return nil, fmt.Errorf("trust: SBOM: %w", err)
 	}
