@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"sync"
@@ -300,3 +301,30 @@ func flip(b []byte, i int) []byte {
 }
 
 var specVersion = specs.Versioned{SchemaVersion: 2}
+
+// legacyAnnotations signs payload keylessly and returns the annotations
+// of a legacy .sig layer: signature, certificate, Rekor bundle.
+func (v *virtualSigstore) legacyAnnotations(t *testing.T, identity, issuer string, payload []byte) map[string]string {
+	t.Helper()
+	ent, err := v.vs.SignAtTime(identity, issuer, payload, time.Now().Add(5*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vc, _ := ent.VerificationContent()
+	sc, _ := ent.SignatureContent()
+	entries, _ := ent.TlogEntries()
+	tle := entries[0].TransparencyLogEntry()
+	logID, _ := v.vs.RekorLogID()
+	rp := tlog.RekorPayload{Body: base64.StdEncoding.EncodeToString(tle.CanonicalizedBody), IntegratedTime: tle.IntegratedTime, LogIndex: tle.LogIndex, LogID: logID}
+	set, err := v.vs.RekorSignPayload(rp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, _ := json.Marshal(map[string]any{"SignedEntryTimestamp": set, "Payload": rp})
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: vc.Certificate().Raw})
+	return map[string]string{
+		annotationCosignSignature:   base64.StdEncoding.EncodeToString(sc.Signature()),
+		annotationCosignCertificate: string(certPEM),
+		annotationCosignBundle:      string(rb),
+	}
+}

@@ -14,6 +14,8 @@ import (
 
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
+	protorekor "github.com/sigstore/protobuf-specs/gen/pb-go/rekor/v1"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore-go/pkg/tlog"
@@ -208,7 +210,21 @@ func newTlogEntry(body []byte, integrated, index int64, logID, set []byte) (e *t
 			e, err = nil, fmt.Errorf("%v", r)
 		}
 	}()
-	return tlog.NewEntry(body, integrated, index, logID, set, nil) //nolint:staticcheck // the legacy layout carries only a SET
+	var kv struct {
+		Kind       string `json:"kind"`
+		APIVersion string `json:"apiVersion"`
+	}
+	if err := json.Unmarshal(body, &kv); err != nil {
+		return nil, err
+	}
+	return tlog.NewTlogEntry(&protorekor.TransparencyLogEntry{
+		LogIndex:          index,
+		LogId:             &protocommon.LogId{KeyId: logID},
+		KindVersion:       &protorekor.KindVersion{Kind: kv.Kind, Version: kv.APIVersion},
+		IntegratedTime:    integrated,
+		InclusionPromise:  &protorekor.InclusionPromise{SignedEntryTimestamp: set},
+		CanonicalizedBody: body,
+	})
 }
 
 // legacySigned is a legacy signature as a sigstore-go SignedEntity.
@@ -226,6 +242,7 @@ func (e *legacySigned) SignatureContent() (sgverify.SignatureContent, error) { r
 func (e *legacySigned) TlogEntries() ([]*tlog.Entry, error)                  { return e.entries, nil }
 func (e *legacySigned) HasInclusionPromise() bool                            { return len(e.entries) > 0 }
 func (e *legacySigned) Version() (string, error)                             { return "v0.1", nil }
+func (e *legacySigned) Timestamps() ([][]byte, error)                        { return nil, nil }
 
 // keyMaterial is the verification content of a key-signed legacy
 // signature: it names no key (no hint), so every trusted key is tried.

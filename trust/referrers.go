@@ -109,8 +109,6 @@ func (o Options) maxReferrers() int {
 	return DefaultMaxReferrers
 }
 
-var errStop = errors.New("stop listing")
-
 // listReferrers lists the referrers of subject whose artifact type is
 // artifactType ("" for all), at most max of them: more is
 // ErrTooManyReferrers. The descriptors are the source's word, checked

@@ -382,3 +382,39 @@ func TestVerifyNothingRequired(t *testing.T) {
 		t.Errorf("scoped: err = %v, want ErrNoSignature", err)
 	}
 }
+
+// TestVerifyLegacyKeyless checks a legacy .sig signature made with a
+// certificate, with its Rekor entry in the bundle annotation.
+func TestVerifyLegacyKeyless(t *testing.T) {
+	ctx := context.Background()
+	srv := newRegistry(t)
+	vs := newVirtualSigstore(t)
+	const issuer, subject = "https://issuer.example.com", "ci@acme.example.com"
+	for _, tc := range []struct {
+		name    string
+		subject string
+		want    error
+	}{{"trusted identity", subject, nil}, {"other identity", "mallory@example.com", ErrIdentity}} {
+		t.Run(tc.name, func(t *testing.T) {
+			repo := newRepo(t, srv, "legacy/keyless-"+nonName.ReplaceAllString(tc.name, "-"))
+			img := pushImage(t, repo, tc.name, "")
+			payload := []byte(`{"critical":{"identity":{"docker-reference":"r/x"},"image":{"docker-manifest-digest":"` + img.Digest.String() + `"},"type":"cosign container image signature"},"optional":null}`)
+			layer := pushBlob(t, repo, mediaTypeSimpleSigning, payload)
+			layer.Annotations = vs.legacyAnnotations(t, tc.subject, issuer, payload)
+			cfg := pushBlob(t, repo, ocispec.MediaTypeImageConfig, []byte(`{}`))
+			m := pushJSON(t, repo, ocispec.MediaTypeImageManifest, ocispec.Manifest{Versioned: specVersion, MediaType: ocispec.MediaTypeImageManifest, Config: cfg, Layers: []ocispec.Descriptor{layer}})
+			tagIt(t, repo, m, fallbackTag(img.Digest, ".sig"))
+			p := Policy{Default: &Scope{Identities: []Identity{{Issuer: issuer, Subject: subject}}, TrustedRoot: vs.trustedRoot(t, true)}}
+			res, err := Verify(ctx, repo, Target{Manifest: img}, p, Options{})
+			if tc.want == nil {
+				if err != nil || !res.Signatures[0].Tlog || res.Signatures[0].Identity.Subject != subject {
+					t.Fatalf("Verify = %+v, %v", res, err)
+				}
+				return
+			}
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
