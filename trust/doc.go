@@ -1,7 +1,8 @@
 // Package trust verifies the signatures and attestations of an extension
 // image before it is installed, signs images, and builds and attaches
-// SBOMs. It reads and writes what cosign does, offline: nothing but the
-// registry (or OCI layout) holding the image is contacted.
+// SBOMs (in its sub-packages, which need no Sigstore code). It reads and
+// writes what cosign does, offline: nothing but the registry (or OCI
+// layout) holding the image is contacted.
 //
 // An extension runs inside the database server's address space. Shipping
 // extensions as OCI images brings the supply-chain tooling of that
@@ -64,14 +65,18 @@
 // prompt supplies the password). `cosign verify --key cosign.pub
 // --insecure-ignore-tlog=true` accepts the result.
 //
-// Packing: [BuildSBOM] writes a reproducible SPDX 2.3 JSON document of
-// the package and [AttachSBOM] pushes it as a referrer of the image
-// manifest (artifact type application/spdx+json, what Trivy's
+// Packing: pgoci/trust/sbom's Build writes a reproducible SPDX 2.3 JSON
+// document of the package and its Attach pushes it as a referrer of the
+// image manifest (artifact type application/spdx+json, what Trivy's
 // --sbom-sources oci reads).
 //
-// Copying: [Artifacts] lists what is attached to a digest (referrers of
-// every type and the legacy .sig, .att and .sbom tags) so that a copy can
-// carry signatures, SBOMs and attestations along.
+// Copying: pgoci/trust/referrers' Artifacts lists what is attached to a
+// digest (referrers of every type and the legacy .sig, .att and .sbom
+// tags) so that a copy can carry signatures, SBOMs and attestations
+// along.
+//
+// Only this package imports sigstore-go (about 70 modules and 11 MB of
+// stripped binary): pack and copy can use the sub-packages without it.
 //
 // # Policy
 //

@@ -8,6 +8,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 
 	"pgoci/internal/verify"
+	"pgoci/trust/referrers"
 )
 
 // Errors returned by verification; test with [errors.Is]. A refusal is an
@@ -39,7 +40,7 @@ var (
 	ErrRequirement = errors.New("trust: requirement not met")
 	// ErrTooManyReferrers: a subject lists more referrers than
 	// [Options.MaxReferrers] allows; nothing past the bound is read.
-	ErrTooManyReferrers = errors.New("trust: too many referrers")
+	ErrTooManyReferrers = referrers.ErrTooMany
 	// ErrPolicy: a policy file or typed policy that cannot be used: unknown
 	// fields, a version other than 1, an unreadable key or trusted root, a
 	// regular expression that does not compile, a scope that requires
@@ -48,9 +49,6 @@ var (
 	// ErrKey: a key file that cannot be read or decrypted, or a key of an
 	// unsupported type.
 	ErrKey = errors.New("trust: invalid key")
-	// ErrSBOM: an SBOM description that cannot be written (missing name,
-	// a malformed checksum).
-	ErrSBOM = errors.New("trust: invalid SBOM input")
 
 	// ErrDigest: fetched content does not hash to its descriptor (the same
 	// value as resolve.ErrDigest).
@@ -60,7 +58,7 @@ var (
 	ErrSize = verify.ErrSize
 	// ErrTooLarge: a manifest or signature body over its size limit,
 	// refused before it is read.
-	ErrTooLarge = errors.New("trust: content too large")
+	ErrTooLarge = referrers.ErrTooLarge
 )
 
 // Error is a verification refusal. It wraps the sentinel that says why

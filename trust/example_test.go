@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
@@ -119,48 +118,6 @@ func ExampleParsePolicy() {
 	// registry.example.com/extensions/experimental/x: exempted by registry.example.com/extensions/experimental
 	// docker.io/library/postgres: nothing required
 	// invalid policy: json: unknown field "scope"
-}
-
-// An SBOM for a package, reproducible: no wall-clock time.
-func ExampleBuildSBOM() {
-	f, err := trust.HashFile("share/extension/demo.control", strings.NewReader("default_version = '1.0'\n"))
-	if err != nil {
-		log.Fatal(err)
-	}
-	doc, err := trust.BuildSBOM(trust.SBOM{
-		Name: "demo", Version: "1.0.0", Licenses: "PostgreSQL", PostgreSQL: "18.4",
-		Files: []trust.SBOMFile{f}, Libraries: []string{"libc.so.6"},
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-	var d struct {
-		SPDXVersion  string `json:"spdxVersion"`
-		CreationInfo struct {
-			Created string `json:"created"`
-		} `json:"creationInfo"`
-		Packages []struct {
-			Name        string `json:"name"`
-			VersionInfo string `json:"versionInfo"`
-		} `json:"packages"`
-		Files []struct {
-			FileName string `json:"fileName"`
-		} `json:"files"`
-	}
-	if err := json.Unmarshal(doc, &d); err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(d.SPDXVersion, d.CreationInfo.Created)
-	for _, p := range d.Packages {
-		fmt.Println(strings.TrimSpace("package " + p.Name + " " + p.VersionInfo))
-	}
-	fmt.Println("file", d.Files[0].FileName)
-	// Output:
-	// SPDX-2.3 1970-01-01T00:00:00Z
-	// package demo 1.0.0
-	// package postgresql 18.4
-	// package libc.so.6
-	// file ./share/extension/demo.control
 }
 
 // exampleKeyDir writes acme.pub into a new directory.

@@ -12,9 +12,10 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"pgoci/trust/referrers"
 )
 
 func TestLoadPrivateKey(t *testing.T) {
@@ -122,16 +123,16 @@ func TestArtifacts(t *testing.T) {
 	img := pushImage(t, repo, "artifacts", "")
 	sig := sign(t, repo, img, keys(t)["ecdsa-p256"])
 	att := attest(t, repo, img, slsaV1, provenance("b"))
-	sbom, err := AttachSBOM(ctx, repo, img, []byte(`{"spdxVersion":"SPDX-2.3"}`), time.Time{})
+	sbom, err := referrers.Push(ctx, repo, img, referrers.ArtifactTypeSPDX, referrers.ArtifactTypeSPDX, []byte(`{"spdxVersion":"SPDX-2.3"}`), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	legacy := pushImage(t, repo, "a legacy signature", fallbackTag(img.Digest, ".sig"))
-	got, err := Artifacts(ctx, repo, img, Options{})
+	got, err := referrers.Artifacts(ctx, repo, img, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{sig.Digest.String(): KindSignature, att.Digest.String(): KindAttestation, sbom.Digest.String(): KindSBOM, legacy.Digest.String(): KindSignature}
+	want := map[string]string{sig.Digest.String(): KindSignature, att.Digest.String(): KindAttestation, sbom.Digest.String(): referrers.KindSBOM, legacy.Digest.String(): KindSignature}
 	if len(got) != len(want) {
 		t.Fatalf("artifacts = %+v, want %d", got, len(want))
 	}
@@ -143,7 +144,7 @@ func TestArtifacts(t *testing.T) {
 			t.Errorf("%s: tag %q", a.Descriptor.Digest, a.Tag)
 		}
 	}
-	if _, err := Artifacts(ctx, repo, img, Options{MaxReferrers: 2}); !errors.Is(err, ErrTooManyReferrers) {
+	if _, err := referrers.Artifacts(ctx, repo, img, 2); !errors.Is(err, ErrTooManyReferrers) {
 		t.Errorf("bounded: err = %v, want ErrTooManyReferrers", err)
 	}
 }

@@ -1,7 +1,6 @@
 package trust
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -10,24 +9,19 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"maps"
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
-	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	protobundle "github.com/sigstore/protobuf-specs/gen/pb-go/bundle/v1"
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
 	protodsse "github.com/sigstore/protobuf-specs/gen/pb-go/dsse"
 	"google.golang.org/protobuf/encoding/protojson"
 	"oras.land/oras-go/v2/content"
-	"oras.land/oras-go/v2/errdef"
-	"oras.land/oras-go/v2/registry/remote"
 )
 
-// Store is where [Sign] and [AttachSBOM] write: a repository or an OCI
+// Store is where [Sign] writes: a repository or an OCI
 // layout that can also be read. oras-go's *remote.Repository and
 // *oci.Store satisfy it.
 type Store interface {
@@ -183,54 +177,4 @@ func signMessage(signer crypto.Signer, msg []byte) ([]byte, error) {
 		return nil, fmt.Errorf("trust: sign: %w", err)
 	}
 	return sig, nil
-}
-
-// emptyJSON is the OCI empty descriptor's content.
-var emptyJSON = []byte("{}")
-
-// pushReferrer pushes blob (of media type layerType) and a manifest
-// whose subject is subject, with artifactType, and returns the manifest's
-// descriptor.
-func pushReferrer(ctx context.Context, dst content.Pusher, subject ocispec.Descriptor, artifactType, layerType string, blob []byte, annots map[string]string) (ocispec.Descriptor, error) {
-	layer := content.NewDescriptorFromBytes(layerType, blob)
-	config := content.NewDescriptorFromBytes(mediaTypeEmpty, emptyJSON)
-	m := ocispec.Manifest{
-		Versioned:    specs.Versioned{SchemaVersion: 2},
-		MediaType:    ocispec.MediaTypeImageManifest,
-		ArtifactType: artifactType,
-		Config:       config,
-		Layers:       []ocispec.Descriptor{layer},
-		Subject:      &ocispec.Descriptor{MediaType: subject.MediaType, Digest: subject.Digest, Size: subject.Size},
-		Annotations:  maps.Clone(annots),
-	}
-	mb, err := json.Marshal(m)
-	if err != nil {
-		return ocispec.Descriptor{}, fmt.Errorf("trust: referrer manifest: %w", err)
-	}
-	md := content.NewDescriptorFromBytes(ocispec.MediaTypeImageManifest, mb)
-	md.ArtifactType = artifactType
-	md.Annotations = maps.Clone(annots)
-	for _, b := range []struct {
-		d    ocispec.Descriptor
-		body []byte
-	}{{layer, blob}, {config, emptyJSON}, {md, mb}} {
-		if err := push(ctx, dst, b.d, b.body); err != nil {
-			return ocispec.Descriptor{}, err
-		}
-	}
-	return md, nil
-}
-
-func push(ctx context.Context, dst content.Pusher, d ocispec.Descriptor, body []byte) error {
-	err := dst.Push(ctx, d, bytes.NewReader(body))
-	var re *remote.ReferrersError
-	switch {
-	case err == nil, errors.Is(err, errdef.ErrAlreadyExists):
-		return nil
-	case errors.As(err, &re) && re.IsReferrersIndexDelete():
-		// The referrers tag index was updated; only removing the
-		// superseded one failed (a registry without deletes).
-		return nil
-	}
-	return fmt.Errorf("trust: push %s (%s): %w", d.Digest, d.MediaType, err)
 }

@@ -8,7 +8,6 @@ import (
 
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"oras.land/oras-go/v2/errdef"
 )
 
 // Target is what to verify: the manifest resolve chose, and the index it
@@ -228,14 +227,6 @@ func attestationFailures(checks []Check, pt string) []Check {
 	return out
 }
 
-// Kinds of artifacts found around an image.
-const (
-	KindSignature   = "signature"
-	KindAttestation = "attestation"
-	KindSBOM        = "sbom"
-	KindOther       = "other"
-)
-
 // Examine lists the signatures and attestations of t's index and manifest
 // and checks each against the policy scope of t.Repository (for
 // `pgoci inspect`): a Check with a nil Err verified. With no scope, or one
@@ -366,7 +357,7 @@ func (ex *examiner) readBundle(ctx context.Context, d, r ocispec.Descriptor) ([]
 
 func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
 
-// Check is one signature, attestation or SBOM artifact examined; a nil
+// Check is one signature or attestation artifact examined; a nil
 // Err means it verified.
 type Check struct {
 	// Subject is the digest it is attached to (index or manifest).
@@ -425,6 +416,3 @@ func fixSubjects(r *Result, t Target) {
 		r.Attestations[i].Subject = full(r.Attestations[i].Subject.Digest)
 	}
 }
-
-// isNotFound reports a source's "no such tag".
-func isNotFound(err error) bool { return errors.Is(err, errdef.ErrNotFound) }

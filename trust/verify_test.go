@@ -294,7 +294,7 @@ func TestVerifyHostile(t *testing.T) {
 			}
 		}, ErrInvalidSignature},
 		{"referrer of another artifact type only", func(t *testing.T, repo Store, img ocispec.Descriptor) {
-			if _, err := pushReferrer(ctx, repo, img, ArtifactTypeSPDX, ArtifactTypeSPDX, []byte("{}"), nil); err != nil {
+			if _, err := pushReferrer(ctx, repo, img, "application/spdx+json", "application/spdx+json", []byte("{}"), nil); err != nil {
 				t.Fatal(err)
 			}
 		}, ErrNoSignature},

@@ -1,4 +1,11 @@
-package trust
+// Package sbom builds SPDX 2.3 JSON SBOMs of extension packages and
+// attaches them to images as OCI 1.1 referrers of artifact type
+// application/spdx+json, the type Trivy's --sbom-sources oci looks for.
+//
+// Its output is reproducible: the same package gives the same bytes (no
+// wall-clock time; the document namespace is derived from the input).
+// It needs no Sigstore code: pgoci/trust signs and verifies.
+package sbom
 
 import (
 	"context"
@@ -6,6 +13,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -15,11 +23,14 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2/content"
+
+	"pgoci/internal/verify"
+	"pgoci/trust/referrers"
 )
 
-// SBOM describes what [BuildSBOM] writes: one extension package, its
+// Package describes what [Build] writes: one extension package, its
 // files and what it needs at run time.
-type SBOM struct {
+type Package struct {
 	// Name and Version of the package (labels.Package). Name is required.
 	Name    string
 	Version string
@@ -33,7 +44,7 @@ type SBOM struct {
 	// NOASSERTION.
 	Supplier string
 	// Files are the package's files, at their paths in the image.
-	Files []SBOMFile
+	Files []File
 	// Libraries are the shared libraries the modules need (DT_NEEDED
 	// sonames such as "libssl.so.3"), and OSPackages the OS packages
 	// (labels.Metadata.OSRequires); each becomes a package the extension
@@ -46,8 +57,8 @@ type SBOM struct {
 	Created time.Time
 }
 
-// SBOMFile is one file of the package.
-type SBOMFile struct {
+// File is one file of the package.
+type File struct {
 	// Path is the file's path in the image ("share/extension/x.control").
 	Path string
 	// SHA256 is the hex SHA-256 of the content. Required.
@@ -60,15 +71,23 @@ type SBOMFile struct {
 	SHA1 string
 }
 
-// HashFile reads r to the end and returns the file's SBOMFile for path,
+// HashFile reads r to the end and returns the File for path,
 // with both checksums.
-func HashFile(path string, r io.Reader) (SBOMFile, error) {
+func HashFile(path string, r io.Reader) (File, error) {
 	h1, h256 := sha1.New(), sha256.New()
 	if _, err := io.Copy(io.MultiWriter(h1, h256), r); err != nil {
-		return SBOMFile{}, fmt.Errorf("trust: hash %s: %w", path, err)
+		return File{}, fmt.Errorf("sbom: hash %s: %w", path, err)
 	}
-	return SBOMFile{Path: path, SHA256: hex.EncodeToString(h256.Sum(nil)), SHA1: hex.EncodeToString(h1.Sum(nil))}, nil
+	return File{Path: path, SHA256: hex.EncodeToString(h256.Sum(nil)), SHA1: hex.EncodeToString(h1.Sum(nil))}, nil
 }
+
+// ArtifactType is the artifact type (and layer media type) of an SPDX
+// JSON SBOM referrer.
+const ArtifactType = referrers.ArtifactTypeSPDX
+
+// ErrInvalid: a package description that cannot be written (no name, a
+// malformed checksum, a path listed twice).
+var ErrInvalid = errors.New("sbom: invalid package description")
 
 // SPDX 2.3 JSON, the parts written here.
 type spdxDocument struct {
@@ -145,7 +164,7 @@ var (
 // maxSBOMFiles bounds the files of one document.
 const maxSBOMFiles = 100000
 
-// BuildSBOM writes an SPDX 2.3 JSON document for s: the package (name,
+// Build writes an SPDX 2.3 JSON document for s: the package (name,
 // version, declared licenses, a purl pkg:generic/NAME@VERSION), a
 // "postgresql" package at the server version it was built for, every file
 // with its checksums (CONTAINS), and a package per shared library or OS
@@ -157,27 +176,27 @@ const maxSBOMFiles = 100000
 // layout) derived from the SHA-256 of the canonical input, so two
 // different packages never share one and the same package always gets the
 // same.
-func BuildSBOM(s SBOM) ([]byte, error) {
+func Build(s Package) ([]byte, error) {
 	if s.Name == "" {
-		return nil, fmt.Errorf("%w: the package name is empty", ErrSBOM)
+		return nil, fmt.Errorf("%w: the package name is empty", ErrInvalid)
 	}
 	if len(s.Files) > maxSBOMFiles {
-		return nil, fmt.Errorf("%w: %d files, over %d", ErrSBOM, len(s.Files), maxSBOMFiles)
+		return nil, fmt.Errorf("%w: %d files, over %d", ErrInvalid, len(s.Files), maxSBOMFiles)
 	}
 	files := slices.Clone(s.Files)
-	slices.SortFunc(files, func(a, b SBOMFile) int { return strings.Compare(a.Path, b.Path) })
+	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
 	for i, f := range files {
 		if f.Path == "" {
-			return nil, fmt.Errorf("%w: file %d has no path", ErrSBOM, i)
+			return nil, fmt.Errorf("%w: file %d has no path", ErrInvalid, i)
 		}
 		if i > 0 && files[i-1].Path == f.Path {
-			return nil, fmt.Errorf("%w: file %s listed twice", ErrSBOM, shorten(f.Path))
+			return nil, fmt.Errorf("%w: file %s listed twice", ErrInvalid, verify.Truncate(f.Path))
 		}
 		if len(f.SHA256) != 64 || !hexRe.MatchString(f.SHA256) {
-			return nil, fmt.Errorf("%w: file %s: sha256 %q is not 64 lowercase hex digits", ErrSBOM, shorten(f.Path), shorten(f.SHA256))
+			return nil, fmt.Errorf("%w: file %s: sha256 %q is not 64 lowercase hex digits", ErrInvalid, verify.Truncate(f.Path), verify.Truncate(f.SHA256))
 		}
 		if f.SHA1 != "" && (len(f.SHA1) != 40 || !hexRe.MatchString(f.SHA1)) {
-			return nil, fmt.Errorf("%w: file %s: sha1 %q is not 40 lowercase hex digits", ErrSBOM, shorten(f.Path), shorten(f.SHA1))
+			return nil, fmt.Errorf("%w: file %s: sha1 %q is not 40 lowercase hex digits", ErrInvalid, verify.Truncate(f.Path), verify.Truncate(f.SHA1))
 		}
 	}
 	created := s.Created
@@ -262,16 +281,16 @@ func BuildSBOM(s SBOM) ([]byte, error) {
 	c := s
 	c.Files, c.Libraries, c.OSPackages = nil, sortedUnique(s.Libraries), sortedUnique(s.OSPackages)
 	canon, err := json.Marshal(struct {
-		S     SBOM
-		Files []SBOMFile
+		S     Package
+		Files []File
 	}{c, files})
 	if err != nil {
-		return nil, fmt.Errorf("trust: SBOM: %w", err)
+		return nil, fmt.Errorf("sbom: %w", err)
 	}
 	doc.DocumentNamespace = "urn:uuid:" + uuidFrom(canon)
 	out, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
-		return nil, fmt.Errorf("trust: SBOM: %w", err)
+		return nil, fmt.Errorf("sbom: %w", err)
 	}
 	return append(out, '\n'), nil
 }
@@ -318,20 +337,17 @@ func uuidFrom(b []byte) string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
-// AttachSBOM pushes sbom (SPDX JSON) as a referrer of subject (the image
+// Attach pushes sbom (SPDX JSON) as a referrer of subject (the image
 // manifest Pack wrote) in dst: a manifest of artifact type
-// [ArtifactTypeSPDX] with one application/spdx+json layer, what Trivy's
+// [ArtifactType] with one application/spdx+json layer, what Trivy's
 // `--sbom-sources oci` finds. The manifest's created annotation is
 // created (zero: none), so attaching is reproducible. A registry without
 // the referrers API gets the sha256-<hex> tag index (oras-go maintains
 // it).
-func AttachSBOM(ctx context.Context, dst content.Pusher, subject ocispec.Descriptor, sbom []byte, created time.Time) (ocispec.Descriptor, error) {
-	if err := subject.Digest.Validate(); err != nil {
-		return ocispec.Descriptor{}, fmt.Errorf("%w: %v", ErrDigest, err)
-	}
+func Attach(ctx context.Context, dst content.Pusher, subject ocispec.Descriptor, sbom []byte, created time.Time) (ocispec.Descriptor, error) {
 	var annots map[string]string
 	if !created.IsZero() {
 		annots = map[string]string{ocispec.AnnotationCreated: created.UTC().Format(time.RFC3339)}
 	}
-	return pushReferrer(ctx, dst, subject, ArtifactTypeSPDX, ArtifactTypeSPDX, sbom, annots)
+	return referrers.Push(ctx, dst, subject, ArtifactType, ArtifactType, sbom, annots)
 }

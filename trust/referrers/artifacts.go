@@ -1,11 +1,21 @@
-package trust
+package referrers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2/errdef"
+)
+
+// Kinds of attached artifacts, as [Artifacts] classifies them.
+const (
+	KindSignature   = "signature"
+	KindAttestation = "attestation"
+	KindSBOM        = "sbom"
+	KindOther       = "other"
 )
 
 // Artifact is something attached to an image: a referrer, or a manifest
@@ -30,12 +40,12 @@ type Artifact struct {
 // Artifacts lists what is attached to subject in src, for copying: every
 // referrer, whatever its artifact type (signatures, attestations, SBOMs,
 // others), and the legacy sha256-<hex>.sig, .att and .sbom tags. At most
-// opts.MaxReferrers referrers ([ErrTooManyReferrers] past that); nothing
+// max referrers ([ErrTooMany] past that; 0 is [DefaultMax]); nothing
 // is verified here but the legacy manifests' descriptors, which come from
 // the source's tags. Referrers of the artifacts themselves (a signature
 // of an SBOM) are the caller's to list, with a depth bound.
-func Artifacts(ctx context.Context, src Source, subject ocispec.Descriptor, opts Options) ([]Artifact, error) {
-	refs, err := listReferrers(ctx, src, subject, "", opts.maxReferrers())
+func Artifacts(ctx context.Context, src Source, subject ocispec.Descriptor, max int) ([]Artifact, error) {
+	refs, err := List(ctx, src, subject, "", max)
 	if err != nil {
 		return nil, err
 	}
@@ -44,16 +54,16 @@ func Artifacts(ctx context.Context, src Source, subject ocispec.Descriptor, opts
 		out = append(out, Artifact{Subject: subject.Digest, Descriptor: r, Kind: kindOf(r)})
 	}
 	for _, l := range []struct{ suffix, kind string }{{".sig", KindSignature}, {".att", KindAttestation}, {".sbom", KindSBOM}} {
-		tag := fallbackTag(subject.Digest, l.suffix)
+		tag := FallbackTag(subject.Digest, l.suffix)
 		if tag == "" {
 			break
 		}
 		d, err := src.Resolve(ctx, tag)
 		if err != nil {
-			if isNotFound(err) {
+			if errors.Is(err, errdef.ErrNotFound) {
 				continue
 			}
-			return nil, fmt.Errorf("trust: resolve %s: %w", tag, err)
+			return nil, fmt.Errorf("referrers: resolve %s: %w", tag, err)
 		}
 		out = append(out, Artifact{Subject: subject.Digest, Descriptor: d, Kind: l.kind, Tag: tag})
 	}
@@ -64,7 +74,7 @@ func Artifacts(ctx context.Context, src Source, subject ocispec.Descriptor, opts
 func kindOf(r ocispec.Descriptor) string {
 	switch r.ArtifactType {
 	case ArtifactTypeBundle:
-		if pt := r.Annotations[annotationBundlePredicate]; pt != "" && pt != PredicateCosignSign {
+		if pt := r.Annotations[AnnotationBundlePredicate]; pt != "" && pt != PredicateCosignSign {
 			return KindAttestation
 		}
 		return KindSignature

@@ -1,4 +1,4 @@
-package trust
+package sbom
 
 import (
 	"bytes"
@@ -15,11 +15,17 @@ import (
 	"testing"
 	"time"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/registry"
+	"oras.land/oras-go/v2/registry/remote"
+
+	"pgoci/internal/testregistry"
+	"pgoci/trust/referrers"
 )
 
 // sbomFiles are the files of a small extension, hashed.
-func sbomFiles(t *testing.T) (map[string][]byte, []SBOMFile) {
+func sbomFiles(t *testing.T) (map[string][]byte, []File) {
 	t.Helper()
 	contents := map[string][]byte{
 		"share/extension/demo.control":     []byte("default_version = '1.0'\n"),
@@ -27,7 +33,7 @@ func sbomFiles(t *testing.T) (map[string][]byte, []SBOMFile) {
 		"lib/demo.so":                      {0x7f, 'E', 'L', 'F', 0, 1, 2},
 		"share/doc/extension/demo/LICENSE": []byte("MIT\n"),
 	}
-	var files []SBOMFile
+	var files []File
 	for p, b := range contents {
 		f, err := HashFile(p, bytes.NewReader(b))
 		if err != nil {
@@ -38,13 +44,13 @@ func sbomFiles(t *testing.T) (map[string][]byte, []SBOMFile) {
 	return contents, files
 }
 
-func TestBuildSBOM(t *testing.T) {
+func TestBuild(t *testing.T) {
 	contents, files := sbomFiles(t)
-	in := SBOM{
+	in := Package{
 		Name: "demo", Version: "1.0.0", Licenses: "MIT OR Apache-2.0", PostgreSQL: "18.4",
 		Files: files, Libraries: []string{"libssl.so.3", "libc.so.6", "libssl.so.3"}, OSPackages: []string{"libssl3"},
 	}
-	doc, err := BuildSBOM(in)
+	doc, err := Build(in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +58,7 @@ func TestBuildSBOM(t *testing.T) {
 		shuffled := in
 		shuffled.Files = slices.Clone(files)
 		slices.Reverse(shuffled.Files)
-		again, err := BuildSBOM(shuffled)
+		again, err := Build(shuffled)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +67,7 @@ func TestBuildSBOM(t *testing.T) {
 		}
 		other := in
 		other.Version = "1.0.1"
-		b, _ := BuildSBOM(other)
+		b, _ := Build(other)
 		if namespace(t, b) == namespace(t, doc) {
 			t.Error("two versions share a document namespace")
 		}
@@ -146,18 +152,18 @@ func TestBuildSBOM(t *testing.T) {
 		}
 	})
 	t.Run("invalid input", func(t *testing.T) {
-		for name, in := range map[string]SBOM{
+		for name, in := range map[string]Package{
 			"no name":        {Files: files},
-			"bad sha256":     {Name: "x", Files: []SBOMFile{{Path: "a", SHA256: "zz"}}},
-			"duplicate path": {Name: "x", Files: []SBOMFile{files[0], files[0]}},
+			"bad sha256":     {Name: "x", Files: []File{{Path: "a", SHA256: "zz"}}},
+			"duplicate path": {Name: "x", Files: []File{files[0], files[0]}},
 		} {
-			if _, err := BuildSBOM(in); !errors.Is(err, ErrSBOM) {
-				t.Errorf("%s: err = %v, want ErrSBOM", name, err)
+			if _, err := Build(in); !errors.Is(err, ErrInvalid) {
+				t.Errorf("%s: err = %v, want ErrInvalid", name, err)
 			}
 		}
 	})
 	t.Run("without SHA1 the files are not analyzed", func(t *testing.T) {
-		b, err := BuildSBOM(SBOM{Name: "x", Files: []SBOMFile{{Path: "a", SHA256: files[0].SHA256}}, Created: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)})
+		b, err := Build(Package{Name: "x", Files: []File{{Path: "a", SHA256: files[0].SHA256}}, Created: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -180,29 +186,44 @@ func namespace(t *testing.T, doc []byte) string {
 
 // TestAttachSBOM attaches an SBOM and finds it as a referrer of artifact
 // type application/spdx+json, as Trivy looks for it.
-func TestAttachSBOM(t *testing.T) {
+func TestAttach(t *testing.T) {
 	ctx := context.Background()
-	srv := newRegistry(t)
-	repo := newRepo(t, srv, "sbom/img")
-	img := pushImage(t, repo, "with sbom", "")
+	srv, err := testregistry.Serve(testregistry.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	repo, err := remote.NewRepository(srv.Host() + "/sbom/img")
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo.PlainHTTP = true
+	layer, err := oras.PushBytes(ctx, repo, "application/octet-stream", []byte("with sbom"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := oras.PackManifest(ctx, repo, oras.PackManifestVersion1_1, "application/vnd.example", oras.PackManifestOptions{Layers: []ocispec.Descriptor{layer}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	_, files := sbomFiles(t)
-	doc, err := BuildSBOM(SBOM{Name: "demo", Version: "1.0", Files: files})
+	doc, err := Build(Package{Name: "demo", Version: "1.0", Files: files})
 	if err != nil {
 		t.Fatal(err)
 	}
-	d1, err := AttachSBOM(ctx, repo, img, doc, time.Time{})
+	d1, err := Attach(ctx, repo, img, doc, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	d2, err := AttachSBOM(ctx, repo, img, doc, time.Time{})
+	d2, err := Attach(ctx, repo, img, doc, time.Time{})
 	if err != nil || d1.Digest != d2.Digest {
 		t.Errorf("attaching twice: %s then %s (%v): not reproducible", d1.Digest, d2.Digest, err)
 	}
-	refs, err := registry.Referrers(ctx, repo, img, ArtifactTypeSPDX)
+	refs, err := registry.Referrers(ctx, repo, img, ArtifactType)
 	if err != nil || len(refs) != 1 || refs[0].Digest != d1.Digest {
 		t.Fatalf("referrers = %v, %v", refs, err)
 	}
-	m, err := fetchManifest(ctx, repo, refs[0])
+	m, err := referrers.FetchManifest(ctx, repo, refs[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +233,7 @@ func TestAttachSBOM(t *testing.T) {
 	}
 	defer rc.Close()
 	got, _ := io.ReadAll(rc)
-	if m.Layers[0].MediaType != ArtifactTypeSPDX || !bytes.Equal(got, doc) {
+	if m.Layers[0].MediaType != ArtifactType || !bytes.Equal(got, doc) {
 		t.Errorf("layer %s holds another document", m.Layers[0].MediaType)
 	}
 }
