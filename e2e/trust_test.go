@@ -6,19 +6,25 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/registry/remote"
 
+	"pgoci/extension"
+	"pgoci/internal/demo"
 	"pgoci/resolve"
 	"pgoci/trust"
+	"pgoci/trust/referrers"
+	"pgoci/trust/sbom"
 )
 
 // trustEnv is what the trust tests share: the real registry, the cosign
@@ -265,6 +271,113 @@ func TestTrust(t *testing.T) {
 			t.Fatalf("Verify: %v", err)
 		}
 	})
+}
+
+// TestTrustSBOM packs the demo extension into the real registry, attaches
+// its SBOM, reads it back through the referrers tag index (distribution
+// 2.8 has no referrers API) and checks it as SPDX 2.3 with each file's
+// SHA-256 against the tree.
+func TestTrustSBOM(t *testing.T) {
+	ctx := context.Background()
+	host := registry(t)
+	repo, err := resolve.Remote(host+"/trust/sbom", resolve.RemoteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := demo.Dir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	platform, meta := demo.Build(demo.Major, "amd64")
+	img, err := extension.Pack(ctx, repo, tree, extension.Build{Platform: platform, Metadata: meta}, extension.PackOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums := map[string]string{}
+	var files []sbom.File
+	err = filepath.WalkDir(tree, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		rel, _ := filepath.Rel(tree, path)
+		sf, err := sbom.HashFile(filepath.ToSlash(rel), f)
+		files = append(files, sf)
+		sums["./"+sf.Path] = sf.SHA256
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := sbom.Build(sbom.Package{Name: meta.Package.Name, Version: meta.Package.Version, Licenses: "PostgreSQL", PostgreSQL: "18", Files: files})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sbom.Attach(ctx, repo, img.Manifest, doc, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+
+	reader, err := resolve.Remote(host+"/trust/sbom", resolve.RemoteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs, err := referrers.List(ctx, reader, img.Manifest, sbom.ArtifactType, 0)
+	if err != nil || len(refs) != 1 {
+		t.Fatalf("SBOM referrers = %v, %v", refs, err)
+	}
+	m, err := referrers.FetchManifest(ctx, reader, refs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := referrers.FetchBlob(ctx, reader, m.Layers[0], referrers.MaxBlobSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		SPDXVersion       string `json:"spdxVersion"`
+		DataLicense       string `json:"dataLicense"`
+		SPDXID            string `json:"SPDXID"`
+		DocumentNamespace string `json:"documentNamespace"`
+		CreationInfo      struct {
+			Created  string   `json:"created"`
+			Creators []string `json:"creators"`
+		} `json:"creationInfo"`
+		Packages []struct {
+			Name string `json:"name"`
+		} `json:"packages"`
+		Files []struct {
+			FileName  string `json:"fileName"`
+			Checksums []struct {
+				Algorithm string `json:"algorithm"`
+				Value     string `json:"checksumValue"`
+			} `json:"checksums"`
+		} `json:"files"`
+	}
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.SPDXVersion != "SPDX-2.3" || got.DataLicense != "CC0-1.0" || got.SPDXID != "SPDXRef-DOCUMENT" || got.DocumentNamespace == "" ||
+		got.CreationInfo.Created == "" || len(got.CreationInfo.Creators) == 0 || len(got.Packages) == 0 || got.Packages[0].Name != meta.Package.Name {
+		t.Errorf("not an SPDX 2.3 document of %s:\n%s", meta.Package.Name, body)
+	}
+	if len(got.Files) != len(sums) || len(sums) == 0 {
+		t.Fatalf("%d files in the SBOM, %d in the tree", len(got.Files), len(sums))
+	}
+	for _, f := range got.Files {
+		ok := false
+		for _, c := range f.Checksums {
+			if c.Algorithm == "SHA256" {
+				ok = c.Value == sums[f.FileName]
+			}
+		}
+		if !ok {
+			t.Errorf("%s: SHA256 does not match the file", f.FileName)
+		}
+	}
 }
 
 func mustRead(t *testing.T, path string) []byte {

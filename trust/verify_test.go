@@ -418,3 +418,47 @@ func TestVerifyLegacyKeyless(t *testing.T) {
 		})
 	}
 }
+
+// TestExamine lists every signature and attestation with its status, as
+// `pgoci inspect` shows them.
+func TestExamine(t *testing.T) {
+	ctx := context.Background()
+	srv := newRegistry(t)
+	repo := newRepo(t, srv, "examine/img")
+	img := pushImage(t, repo, "examined", "")
+	good := sign(t, repo, img, keys(t)["ecdsa-p256"])
+	bad := sign(t, repo, img, keys(t)["other"])
+	att := attest(t, repo, img, slsaV1, provenance("https://github.com/acme/builder"))
+	checks, err := Examine(ctx, repo, Target{Manifest: img}, KeysPolicy(pub(t, "acme.pub", keys(t)["ecdsa-p256"])), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, c := range checks {
+		status := "verified by " + c.Signer
+		if c.Err != nil {
+			status = "refused"
+		}
+		got[c.Artifact.Digest.String()] = c.Kind + " " + c.PredicateType + " " + status
+	}
+	want := map[string]string{
+		good.Digest.String(): KindSignature + " " + PredicateCosignSign + " verified by acme.pub",
+		bad.Digest.String():  KindSignature + " " + PredicateCosignSign + " refused",
+		att.Digest.String():  KindAttestation + " " + slsaV1 + " verified by acme.pub",
+	}
+	for d, w := range want {
+		if got[d] != w {
+			t.Errorf("%s: %q, want %q", d, got[d], w)
+		}
+	}
+	// Without a policy everything is listed, nothing trusted.
+	checks, err = Examine(ctx, repo, Target{Manifest: img}, Policy{}, Options{})
+	if err != nil || len(checks) != 3 {
+		t.Fatalf("Examine without policy = %v, %v", checks, err)
+	}
+	for _, c := range checks {
+		if !errors.Is(c.Err, ErrUntrustedSigner) {
+			t.Errorf("%s: err = %v, want ErrUntrustedSigner", c.Artifact.Digest, c.Err)
+		}
+	}
+}
