@@ -14,6 +14,7 @@ source .ci/lib/tools.sh
 source .ci/lib/postgres.sh
 
 install_peer_tools
+install_cosign
 install_registry
 apt_install apache2-utils time jq   # htpasswd for the authenticated registry; bench-peers.sh
 install_pg18

@@ -5,6 +5,7 @@
 TOOLS_DIR=${TOOLS_DIR:-$PWD/.work/tools}
 CRANE_VERSION=v0.22.1   # github.com/google/go-containerregistry/cmd/crane
 ORAS_VERSION=v1.3.6     # oras.land/oras/cmd/oras
+COSIGN_VERSION=v3.1.3   # github.com/sigstore/cosign/v3/cmd/cosign
 export PATH="$TOOLS_DIR/bin:$PATH"
 
 apt_install() {
@@ -30,6 +31,18 @@ install_peer_tools() {
   apt_install skopeo umoci
   go_install "github.com/google/go-containerregistry/cmd/crane@${CRANE_VERSION}" crane
   go_install "oras.land/oras/cmd/oras@${ORAS_VERSION}" oras
+}
+
+# install_cosign: the real cosign CLI, built from source with the machine's
+# Go (v3.1.3 builds with Go 1.26; about 10 minutes on 2 cores the first
+# time), reinstalled when the one in $TOOLS_DIR/bin is another version.
+install_cosign() {
+  if [ -x "$TOOLS_DIR/bin/cosign" ] &&
+     "$TOOLS_DIR/bin/cosign" version 2>/dev/null | grep -q "GitVersion: *${COSIGN_VERSION}\$"; then
+    return 0
+  fi
+  echo "installing github.com/sigstore/cosign/v3/cmd/cosign@${COSIGN_VERSION}"
+  GOBIN="$TOOLS_DIR/bin" go install "github.com/sigstore/cosign/v3/cmd/cosign@${COSIGN_VERSION}"
 }
 
 install_registry() { apt_install docker-registry; }
