@@ -54,6 +54,12 @@ type PackOptions struct {
 	// scripts, modules and bitcode they use (one image per extension of a
 	// server's contrib, say). Default: everything the tree holds.
 	Extensions []string
+	// DefaultVersion is the package version when neither
+	// Build.Metadata.Package.Version nor the tree (the default_version of
+	// the extension named like the package, or of the only extension)
+	// gives one: a tree of modules or programs only says none. Default:
+	// such a tree is refused with ErrInvalidBuild.
+	DefaultVersion string
 	// DetectHost fills what the caller left unknown (platform, PostgreSQL
 	// version, libc, distro) from this machine, using PGConfig. A stated
 	// PostgreSQL major that differs from pg_config's is an error. The
@@ -140,7 +146,7 @@ func packMetadata(ctx context.Context, tree *layout.Tree, b Build, opts PackOpti
 	meta, platform := b.Metadata, b.Platform
 	meta.SchemaVersion = labels.SchemaVersion
 	meta.LayoutVersion = layout.LayoutVersion
-	if err := fromTree(&meta, tree); err != nil {
+	if err := fromTree(&meta, tree, opts.DefaultVersion); err != nil {
 		return meta, platform, err
 	}
 	if opts.DetectHost {
@@ -157,7 +163,7 @@ func packMetadata(ctx context.Context, tree *layout.Tree, b Build, opts PackOpti
 	return meta, platform, nil
 }
 
-func fromTree(m *labels.Metadata, tree *layout.Tree) error {
+func fromTree(m *labels.Metadata, tree *layout.Tree, defaultVersion string) error {
 	if m.Package.Name == "" {
 		m.Package.Name = tree.Package
 	}
@@ -176,10 +182,10 @@ func fromTree(m *labels.Metadata, tree *layout.Tree) error {
 		}
 	}
 	if m.Package.Version == "" {
-		m.Package.Version = packageVersion(m.Package.Name, m.Extensions)
+		m.Package.Version = cmp.Or(packageVersion(m.Package.Name, m.Extensions), defaultVersion)
 	}
 	if m.Package.Version == "" {
-		return fmt.Errorf("%w: the tree %s does not say its package version (no extension named %q, and not exactly one extension): state it in Build.Metadata.Package.Version",
+		return fmt.Errorf("%w: the tree %s does not say its package version (no extension named %q, and not exactly one extension): state it in Build.Metadata.Package.Version or PackOptions.DefaultVersion",
 			ErrInvalidBuild, tree.Root, m.Package.Name)
 	}
 	if len(m.Modules) == 0 {

@@ -197,17 +197,20 @@ func Discover(ctx context.Context, dir string, opts Options) (*Tree, error) {
 }
 
 // defaultPackage names a package after its first extension, else its
-// first module, else its first program.
+// first module, else its first program, without what follows a dot
+// (slony1_funcs.2.2.11.so gives slony1_funcs; pg_foo.py gives pg_foo).
 func (t *Tree) defaultPackage() string {
+	var name string
 	switch {
 	case len(t.Extensions) > 0:
 		return t.Extensions[0].Name
 	case len(t.Modules) > 0:
-		return t.Modules[0]
+		name = t.Modules[0]
 	case len(t.Programs) > 0:
-		return path.Base(t.Programs[0])
+		name = path.Base(t.Programs[0])
 	}
-	return ""
+	name, _, _ = strings.Cut(name, ".")
+	return name
 }
 
 // derivePrograms lists the mapped programs.

@@ -71,6 +71,12 @@ func TestDiscoverWithoutControlFiles(t *testing.T) {
 			wantFiles: []string{"bin/pg_catcheck"},
 		},
 		{
+			name:  "versioned module (slony1)",
+			files: map[string]string{"usr/lib/postgresql/15/lib/slony1_funcs.2.2.11.so": "elf"},
+			kind:  KindDESTDIR, major: 15, pkg: "slony1_funcs", modules: []string{"slony1_funcs.2.2.11"}, loadOnly: []string{"slony1_funcs.2.2.11"},
+			wantFiles: []string{"lib/slony1_funcs.2.2.11.so"},
+		},
+		{
 			name:  "rpm program",
 			files: map[string]string{"usr/pgsql-17/bin/pg_repack": "elf"},
 			kind:  KindDESTDIR, major: 17, pkg: "pg_repack", programs: []string{"pg_repack"},

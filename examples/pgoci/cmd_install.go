@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"strings"
 
 	"pgoci/extension"
 )
@@ -12,7 +13,7 @@ func installCommand() command {
 	return command{
 		name: "install",
 		usage: "install REF --root DIR [target flags] [--version CONSTRAINT] [--cache DIR|-] [--no-deps]\n" +
-			"                     [--lock-file PATH|-] [--update-lock] [--durable]\n" +
+			"                     [--lock-file PATH|-] [--update-lock] [--durable] [--dep EXTENSION=REF]...\n" +
 			"       pgoci install REF --pg-config PATH [--state DIR] [...]   (PostgreSQL 17 and older)",
 		summary: "resolve, verify and install an extension (and the extensions it requires) so that CREATE EXTENSION works " +
 			"without a restart; --root for PostgreSQL 18+, --pg-config alone installs into the server's own directories",
@@ -68,6 +69,8 @@ func runInstall(ctx context.Context, e *env, args []string) error {
 	updateLock := fs.Bool("update-lock", false, "")
 	lockFile := fs.String("lock-file", "", "")
 	durable := fs.Bool("durable", false, "")
+	var deps multiFlag
+	fs.Var(&deps, "dep", "")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -83,11 +86,19 @@ func runInstall(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	depRefs := map[string]string{}
+	for _, d := range deps {
+		ext, ref, ok := strings.Cut(d, "=")
+		if !ok || ext == "" || ref == "" {
+			return usagef("--dep %q: want EXTENSION=REF, e.g. --dep postgis=registry.example.com/deb/postgis-3", d)
+		}
+		depRefs[ext] = ref
+	}
 	p := newProgress(e, "fetch")
 	res, err := extension.Install(ctx, pos[0], target, extension.InstallOptions{
 		Root: loc.root, PGConfig: loc.pgConfig, StateDir: loc.state, CacheDir: *cache,
 		Policy: policy, Version: *version, Remote: e.remoteOptions(), NoDeps: *noDeps,
-		LockFile: *lockFile, UpdateLock: *updateLock, Durable: *durable,
+		LockFile: *lockFile, UpdateLock: *updateLock, Durable: *durable, Dependencies: depRefs,
 		Events: func(ev extension.Event) { renderEvent(e, p, ev) },
 	})
 	p.done()

@@ -15,7 +15,7 @@ import (
 func packCommand() command {
 	return command{
 		name:    "pack",
-		usage:   "pack DIR REF [--pg-major N] [--pg-version-num N] [--platform os/arch[/variant]] [--libc glibc-2.36]\n                  [--distro debian-12] [--compression zstd|gzip] [--annotation k=v]...\n                  [--package NAME] [--version V] [--detect [--pg-config PATH]]",
+		usage:   "pack DIR REF [--pg-major N] [--pg-version-num N] [--platform os/arch[/variant]] [--libc glibc-2.36]\n                  [--distro debian-12] [--compression zstd|gzip] [--annotation k=v]...\n                  [--package NAME] [--version V] [--extension NAME]... [--detect [--pg-config PATH]]",
 		summary: "pack an installed extension tree (DESTDIR or image layout) into an image, push it, and add it to the index tagged with REF's tag (default: the package version)",
 		run:     runPack,
 	}
@@ -29,7 +29,7 @@ func runPack(ctx context.Context, e *env, args []string) error {
 		compression, pkg, version string
 		pgConfig                  string
 		detect                    bool
-		annotations               multiFlag
+		annotations, only         multiFlag
 	)
 	fs.IntVar(&major, "pg-major", 0, "")
 	fs.IntVar(&versionNum, "pg-version-num", 0, "")
@@ -42,6 +42,7 @@ func runPack(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&detect, "detect", false, "")
 	fs.StringVar(&pgConfig, "pg-config", "", "")
 	fs.Var(&annotations, "annotation", "")
+	fs.Var(&only, "extension", "")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -80,7 +81,12 @@ func runPack(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	opts := extension.PackOptions{Compression: extension.Compression(compression), Annotations: extra,
-		DetectHost: detect || pgConfig != "", PGConfig: pgConfig}
+		DetectHost: detect || pgConfig != "", PGConfig: pgConfig, Extensions: only}
+	if t, ok := resolve.ParseTag(ref.Tag); ok {
+		// A tree with no extension states no version; the tag asked for
+		// does, when it reads as one.
+		opts.DefaultVersion = t.Version.Raw
+	}
 	img, err := extension.Pack(ctx, dst, pos[0], b, opts)
 	if err != nil {
 		return err
@@ -96,3 +102,4 @@ func runPack(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "pushed %s:%s %s\n", ref.Name(), tag, idx.Digest)
 	return nil
 }
+

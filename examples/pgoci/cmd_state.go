@@ -78,6 +78,12 @@ func runList(ctx context.Context, e *env, args []string) error {
 			exts = append(exts, x.Name)
 		}
 		line := fmt.Sprintf("%s\t%s\t%s\t%s", p.Name, p.Version, p.Manifest, strings.Join(exts, ","))
+		if len(p.Modules) > 0 {
+			line += "\tmodules=" + strings.Join(p.Modules, ",")
+		}
+		if len(p.Programs) > 0 {
+			line += "\tprograms=" + strings.Join(p.Programs, ",")
+		}
 		if len(p.Preload) > 0 {
 			line += "\tpreload=" + strings.Join(p.Preload, ",")
 		}
