@@ -102,4 +102,3 @@ func runPack(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "pushed %s:%s %s\n", ref.Name(), tag, idx.Digest)
 	return nil
 }
-
