@@ -45,6 +45,16 @@ const (
 	// KeyBaseDigest is the digest of the build environment image.
 	KeyBaseDigest = "org.pgoci.base.digest"
 
+	// KeyLibcRequires is the highest C library symbol version the
+	// binaries require (GLIBC_x.y, read from them at pack), e.g. "2.34":
+	// a server whose C library is older cannot load them.
+	KeyLibcRequires = "org.pgoci.libc.requires"
+	// KeyICUMajor is the ICU major version the modules link (libicuuc.so.NN).
+	KeyICUMajor = "org.pgoci.icu.major"
+	// KeyObjects records, as JSON, what each ELF file of the image needs
+	// to load (see [Object]).
+	KeyObjects = "org.pgoci.objects"
+
 	// KeyCompiler names the compiler and its version, e.g. "gcc 14.2.0".
 	KeyCompiler = "org.pgoci.compiler"
 	// KeyLayoutVersion is the image root layout version (int).

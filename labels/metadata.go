@@ -26,6 +26,10 @@ type Metadata struct {
 
 	// Compiler names the compiler, e.g. "gcc 14.2.0".
 	Compiler string `json:"compiler,omitempty"`
+	// ICUMajor is the ICU major version the modules link, 0 when none.
+	ICUMajor int `json:"icuMajor,omitempty"`
+	// Objects lists what each ELF file needs to load.
+	Objects []Object `json:"objects,omitempty"`
 	// LayoutVersion is the image root layout version.
 	LayoutVersion int `json:"layoutVersion,omitempty"`
 	// Preload lists the libraries that must be in shared_preload_libraries.
@@ -85,6 +89,9 @@ type PG struct {
 type Libc struct {
 	Family  string `json:"family,omitempty"` // "glibc" or "musl"
 	Version string `json:"version,omitempty"`
+	// Requires is the highest symbol version of the C library the
+	// binaries require ("2.34"), read from them.
+	Requires string `json:"requires,omitempty"`
 }
 
 // Distro is the OS distribution of the build environment (os-release).

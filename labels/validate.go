@@ -110,6 +110,7 @@ var (
 	checkPGMajor       = intChecker(10, 999)
 	checkPGVersionNum  = intChecker(100000, 9999999)
 	checkLayoutVersion = intChecker(1, 999)
+	checkICUMajor      = intChecker(1, 999)
 
 	// os-release: ID and VERSION_CODENAME are lowercase a-z, 0-9, '.', '_', '-'.
 	checkOSName = tokenChecker(64, func(c byte) bool {
