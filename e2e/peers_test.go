@@ -25,7 +25,7 @@ func packDemo(t *testing.T, dst oras.Target, c extension.Compression) ocispec.De
 	var images []extension.Image
 	for _, arch := range []string{"amd64", "arm64"} {
 		platform, meta := demo.Build(demo.Major, arch)
-		tree, err := demo.Dir()
+		tree, err := demo.Tree(t.TempDir(), demo.Major, arch)
 		if err != nil {
 			t.Fatal(err)
 		}

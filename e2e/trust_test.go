@@ -284,7 +284,7 @@ func TestTrustSBOM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tree, err := demo.Dir()
+	tree, err := demo.Tree(t.TempDir(), demo.Major, "amd64")
 	if err != nil {
 		t.Fatal(err)
 	}

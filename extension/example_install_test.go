@@ -34,7 +34,12 @@ func installExamplePush(srv *testregistry.Server) string {
 		log.Fatal(err)
 	}
 	repo.PlainHTTP = true
-	tree, err := demo.Dir()
+	work, err := os.MkdirTemp("", "pgoci-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(work)
+	tree, err := demo.Tree(work, demo.Major, installExampleServer.Platform.Architecture)
 	if err != nil {
 		log.Fatal(err)
 	}

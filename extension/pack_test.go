@@ -73,11 +73,11 @@ func TestPackMultiMajorIsReproducible(t *testing.T) {
 		store := newStore(t)
 		var images []Image
 		for _, major := range []int{18, 17} {
-			tree, err := demo.Tree(t.TempDir(), major)
-			if err != nil {
-				t.Fatal(err)
-			}
 			for _, arch := range []string{"arm64", "amd64"} {
+				tree, err := demo.Tree(t.TempDir(), major, arch)
+				if err != nil {
+					t.Fatal(err)
+				}
 				platform, meta := demo.Build(major, arch)
 				img, err := Pack(context.Background(), store, tree, Build{Platform: platform, Metadata: meta}, PackOptions{})
 				if err != nil {

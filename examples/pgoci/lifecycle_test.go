@@ -19,8 +19,8 @@ func TestLifecycle(t *testing.T) {
 	}
 	defer srv.Close()
 	ref := srv.Host() + "/ext/pgoci_demo:" + demo.Version
-	mustRun(t, append([]string{"pack", demoDir(t), ref}, packFlags("amd64")...)...)
-	mustRun(t, append([]string{"pack", demoDir(t), ref}, packFlags("arm64")...)...)
+	mustRun(t, append([]string{"pack", demoDir(t, "amd64"), ref}, packFlags("amd64")...)...)
+	mustRun(t, append([]string{"pack", demoDir(t, "arm64"), ref}, packFlags("arm64")...)...)
 
 	var in struct {
 		Manifests []struct{ Platform struct{ Architecture string } }

@@ -29,9 +29,10 @@ func mustRun(t *testing.T, args ...string) string {
 	return out
 }
 
-func demoDir(t *testing.T) string {
+// demoDir is the demo tree for PostgreSQL 18 built for linux/arch.
+func demoDir(t *testing.T, arch string) string {
 	t.Helper()
-	dir, err := demo.Dir()
+	dir, err := demo.Tree(t.TempDir(), demo.Major, arch)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,8 +52,8 @@ func TestPackResolveUnpackRegistry(t *testing.T) {
 	defer srv.Close()
 	ref := srv.Host() + "/ext/pgoci_demo"
 	// Flags before and after the positional arguments.
-	mustRun(t, append([]string{"pack", demoDir(t), ref}, packFlags("amd64")...)...)
-	out := mustRun(t, append(append([]string{"pack"}, packFlags("arm64")...), demoDir(t), ref+":"+demo.Version)...)
+	mustRun(t, append([]string{"pack", demoDir(t, "amd64"), ref}, packFlags("amd64")...)...)
+	out := mustRun(t, append(append([]string{"pack"}, packFlags("arm64")...), demoDir(t, "arm64"), ref+":"+demo.Version)...)
 	if !strings.Contains(out, "pushed "+ref+":"+demo.Version) {
 		t.Errorf("pack output does not name the tag:\n%s", out)
 	}
@@ -78,7 +79,7 @@ func TestPackResolveUnpackRegistry(t *testing.T) {
 
 func TestExitCodes(t *testing.T) {
 	layoutRef := "oci:" + filepath.Join(t.TempDir(), "oci")
-	mustRun(t, append([]string{"pack", demoDir(t), layoutRef + ":v1"}, packFlags("amd64")...)...)
+	mustRun(t, append([]string{"pack", demoDir(t, "amd64"), layoutRef + ":v1"}, packFlags("amd64")...)...)
 	tests := []struct {
 		name     string
 		args     []string

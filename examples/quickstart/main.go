@@ -116,11 +116,11 @@ func packAndPush(ctx context.Context, work, ref string) error {
 	repo.PlainHTTP = true // loopback registry
 	var images []extension.Image
 	for _, major := range []int{17, 18} {
-		tree, err := demo.Tree(work, major)
-		if err != nil {
-			return err
-		}
 		for _, arch := range []string{"amd64", "arm64"} {
+			tree, err := demo.Tree(work, major, arch)
+			if err != nil {
+				return err
+			}
 			platform, meta := demo.Build(major, arch)
 			img, err := extension.Pack(ctx, repo, tree, extension.Build{Platform: platform, Metadata: meta}, extension.PackOptions{})
 			if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"pgoci/internal/elftest"
 	"pgoci/labels"
 )
 
@@ -40,16 +41,23 @@ func Dir() (string, error) {
 	return dir, nil
 }
 
-// Tree returns a demo DESTDIR tree laid out for PostgreSQL major: the
-// checked-in tree for [Major], else a copy under work with the major
-// replaced in its paths, standing in for a build of the same sources
-// against that major.
-func Tree(work string, major int) (string, error) {
+// Tree returns a demo DESTDIR tree laid out for PostgreSQL major and built
+// for linux/arch, written under work: a copy of the checked-in tree with
+// the major replaced in its paths, and with a real (code-less) ELF shared
+// object for arch as demo.so, so that the packer and the installer's link
+// check read it as a module of that architecture. It stands in for a build
+// of the same sources against that major on that architecture.
+func Tree(work string, major int, arch string) (string, error) {
 	src, err := Dir()
-	if err != nil || major == Major {
-		return src, err
+	if err != nil {
+		return "", err
 	}
-	dst := filepath.Join(work, "demo-pg"+strconv.Itoa(major))
+	so, err := elftest.Build(elftest.Spec{Arch: arch, Defines: []string{"Pg_magic_func", "_PG_init", "demo_add"},
+		Comment: "pgoci demo module " + Version})
+	if err != nil {
+		return "", fmt.Errorf("demo: %w", err)
+	}
+	dst := filepath.Join(work, "demo-pg"+strconv.Itoa(major)+"-"+arch)
 	old, repl := strconv.Itoa(Major), strconv.Itoa(major)
 	return dst, filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -59,6 +67,9 @@ func Tree(work string, major int) (string, error) {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return err
+		}
+		if filepath.Base(rel) == "demo.so" {
+			data = so
 		}
 		out := filepath.Join(dst, strings.ReplaceAll(rel, old, repl))
 		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {

@@ -3,31 +3,39 @@ package demo
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
+
+	"pgoci/linkage"
 )
 
+// TestTree: the trees for each major and architecture have the major in
+// their paths and a demo.so of their architecture.
 func TestTree(t *testing.T) {
 	work := t.TempDir()
-	src, err := Tree(work, Major)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pg17, err := Tree(work, 17)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if src == pg17 {
-		t.Fatal("Tree(17) returned the checked-in tree")
-	}
-	for _, rel := range []string{"usr/share/postgresql/17/extension/demo.control", "usr/lib/postgresql/17/lib/demo.so"} {
-		if _, err := os.Stat(filepath.Join(pg17, rel)); err != nil {
-			t.Errorf("PostgreSQL 17 tree lacks %s: %v", rel, err)
+	for _, tc := range []struct {
+		major int
+		arch  string
+	}{{18, "amd64"}, {17, "arm64"}} {
+		tree, err := Tree(work, tc.major, tc.arch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ext := filepath.Join(tree, "usr/share/postgresql", itoa(tc.major), "extension/demo.control")
+		if _, err := os.Stat(ext); err != nil {
+			t.Errorf("PostgreSQL %d tree: %v", tc.major, err)
+		}
+		o, err := linkage.ReadFile(filepath.Join(tree, "usr/lib/postgresql", itoa(tc.major), "lib/demo.so"))
+		if err != nil {
+			t.Fatalf("demo.so for %s: %v", tc.arch, err)
+		}
+		if o.Arch != tc.arch {
+			t.Errorf("demo.so for %s is for %q", tc.arch, o.Arch)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(src, "usr/share/postgresql/18/extension/demo.control")); err != nil {
-		t.Errorf("checked-in tree: %v", err)
-	}
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }
 
 func TestBuild(t *testing.T) {
 	p, m := Build(17, "arm64")
