@@ -32,6 +32,9 @@ const (
 	EventSkip
 	// EventRemove: a package was uninstalled.
 	EventRemove
+	// EventWarning: something the caller should know that does not stop
+	// the operation (Message says what).
+	EventWarning
 )
 
 // String returns the kind's name, e.g. "fetch".
@@ -53,6 +56,8 @@ func (k EventKind) String() string {
 		return "skip"
 	case EventRemove:
 		return "remove"
+	case EventWarning:
+		return "warning"
 	}
 	return "unknown"
 }
@@ -77,4 +82,13 @@ type Event struct {
 	// Files is the number of regular files unpacked (EventUnpack) or
 	// installed (EventDone).
 	Files int64
+	// Message is the text of an EventWarning.
+	Message string
+}
+
+// emit calls events with e when it is set.
+func emit(events func(Event), e Event) {
+	if events != nil {
+		events(e)
+	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"pgoci/labels"
 	"pgoci/layout"
+	"pgoci/linkage"
 	"pgoci/resolve"
 	"pgoci/unpack"
 )
@@ -76,6 +77,21 @@ type InstallOptions struct {
 	// UpdateLock re-resolves references pinned by the lock file and
 	// records the new digests. Default: pins are honoured.
 	UpdateLock bool
+	// Postgres is the server executable the link check loads each module
+	// into (its dynamic symbol table and libraries). Default:
+	// <pg_config bindir>/postgres when PGConfig is set; otherwise
+	// unknown, and a symbol nothing else defines is reported unchecked
+	// (PackageResult.Findings), never passed silently.
+	Postgres string
+	// LibraryPath lists directories on the server's LD_LIBRARY_PATH
+	// beyond <Root>/system, for the link check. Default: none.
+	LibraryPath []string
+	// SkipLinkCheck installs a package even when one of its modules
+	// cannot load (see package linkage); the findings are in
+	// PackageResult.Findings. Default: such a package is refused with
+	// the *linkage.LoadError naming the module, the missing library or
+	// symbol and where each was looked for.
+	SkipLinkCheck bool
 	// Durable fsyncs unpacked files, records and directories so that a
 	// power loss after Install returns cannot lose the install. Default:
 	// off.
@@ -106,6 +122,10 @@ type PackageResult struct {
 	// Previous is the version replaced by an upgrade ("" otherwise, or
 	// when it had none).
 	Previous string
+	// Findings are what the link check found that did not refuse the
+	// package: symbols it could not check without the server executable
+	// and, with SkipLinkCheck, the problems it would have refused.
+	Findings []linkage.Finding
 }
 
 // Result is what [Install] did.
@@ -167,6 +187,8 @@ type installer struct {
 	// stack holds the packages whose dependencies are being installed,
 	// outermost first, for cycle detection.
 	stack []frame
+	// linkCache holds the ELF files the link checks of this call read.
+	linkCache *linkage.Cache
 }
 
 // frame is a package whose dependencies are being installed: the
@@ -177,13 +199,9 @@ func newInstaller(loc location, target resolve.Target, opts InstallOptions) (*in
 	if err := loc.prepare(); err != nil {
 		return nil, err
 	}
-	if !loc.pg17() {
-		for _, d := range []string{layout.DirExtension, layout.DirLib, "packages"} {
-			if err := os.MkdirAll(filepath.Join(loc.root, d), 0o755); err != nil {
-				return nil, fmt.Errorf("extension: install root: %w", err)
-			}
-		}
-	}
+	// The root's own directories (packages/, the view) are made by the
+	// first commit: a refused install leaves a new root as empty as it
+	// found it, but for the state directory.
 	loc.cleanTmp()
 	i := &installer{loc: loc, target: target, opts: opts, pins: map[string]lockEntry{}}
 	if opts.CacheDir != "-" {
@@ -385,6 +403,10 @@ func (i *installer) installResolved(ctx context.Context, ref, version, name stri
 		defer os.RemoveAll(st.dir)
 	}
 	st.rec.Dependency = dep
+	findings, err := i.checkLinks(ctx, st)
+	if err != nil {
+		return err
+	}
 	lk, err := lockFile(ctx, i.loc.lockPath())
 	if err != nil {
 		return err
@@ -432,7 +454,7 @@ func (i *installer) installResolved(ctx context.Context, ref, version, name stri
 		action, previous = ActionUpgraded, prev.Version
 	}
 	i.pin(ref, version, rec)
-	i.done = append(i.done, PackageResult{Installed: rec, Action: action, Previous: previous})
+	i.done = append(i.done, PackageResult{Installed: rec, Action: action, Previous: previous, Findings: findings})
 	i.emit(Event{Kind: EventDone, Package: name, Version: rec.Version, Reference: ref, Digest: rec.Manifest, Files: int64(len(rec.Files))})
 	return nil
 }

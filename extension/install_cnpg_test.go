@@ -91,13 +91,13 @@ func TestInstallCloudNativePGImage(t *testing.T) {
 	pushCNPG(t, srv, "cnpg/cube", "1.5-18-trixie", map[string]string{
 		"share/extension/cube.control":  "default_version = '1.5'\nmodule_pathname = '$libdir/cube'\nrelocatable = true\ntrusted = true\n",
 		"share/extension/cube--1.5.sql": "CREATE FUNCTION cube_in(cstring) RETURNS cube AS 'MODULE_PATHNAME' LANGUAGE C;\n",
-		"lib/cube.so":                   "ELF cube",
+		"lib/cube.so":                   instModule("cube"),
 		"licenses/cube/copyright":       "PostgreSQL license",
 	})
 	pushCNPG(t, srv, "cnpg/earthdistance", "1.2-18-trixie", map[string]string{
 		"share/extension/earthdistance.control":  "default_version = '1.2'\nmodule_pathname = '$libdir/earthdistance'\nrelocatable = true\nrequires = 'cube'\n",
 		"share/extension/earthdistance--1.2.sql": "SELECT 1;\n",
-		"lib/earthdistance.so":                   "ELF earthdistance",
+		"lib/earthdistance.so":                   instModule("earthdistance"),
 	})
 	root := filepath.Join(t.TempDir(), "root")
 	res, err := Install(context.Background(), srv.Host()+"/cnpg/earthdistance:1.2-18-trixie", instTarget(18), instOptions(t, root))

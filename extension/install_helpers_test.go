@@ -15,6 +15,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2/registry/remote"
 
+	"pgoci/internal/elftest"
 	"pgoci/internal/testregistry"
 	"pgoci/labels"
 	"pgoci/resolve"
@@ -46,6 +47,16 @@ type instExt struct {
 	sqlOnly       bool
 }
 
+// instModule is a small amd64 ELF shared object, as the link check wants
+// a module to be, told apart from others by tag.
+func instModule(tag string) string {
+	b, err := elftest.Build(elftest.Spec{Arch: "amd64", Defines: []string{"_PG_init"}, Comment: tag})
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
 // instFiles returns the image root layout files of a package made of exts.
 func instFiles(exts ...instExt) map[string]string {
 	files := map[string]string{}
@@ -58,7 +69,7 @@ func instFiles(exts ...instExt) map[string]string {
 		if !e.sqlOnly {
 			ctl += fmt.Sprintf("module_pathname = '%s'\n", e.name)
 			sql = "CREATE FUNCTION f() RETURNS int AS 'MODULE_PATHNAME' LANGUAGE C;\n"
-			files["lib/"+e.name+".so"] = "ELF " + e.name + " " + e.version
+			files["lib/"+e.name+".so"] = instModule(e.name + " " + e.version)
 		}
 		files["share/extension/"+e.name+".control"] = ctl
 		files["share/extension/"+e.name+"--"+e.version+".sql"] = sql

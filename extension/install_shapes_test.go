@@ -87,9 +87,9 @@ func TestInstallPackageShapes(t *testing.T) {
 	}
 	pkgs := []pkg{
 		{name: "wal2json", version: "2.5",
-			files:   map[string]string{"lib/wal2json.so": "ELF wal2json", "lib/bitcode/wal2json/wal2json.bc": "bc", "lib/bitcode/wal2json.index.bc": "bc"},
+			files:   map[string]string{"lib/wal2json.so": instModule("wal2json"), "lib/bitcode/wal2json/wal2json.bc": "bc", "lib/bitcode/wal2json.index.bc": "bc"},
 			modules: []string{"wal2json"},
-			read:    map[string]string{"lib/wal2json.so": "ELF wal2json"}},
+			read:    map[string]string{"lib/wal2json.so": instModule("wal2json")}},
 		{name: "pg_repack", version: "1.4.8",
 			files: func() map[string]string {
 				f := instFiles(instExt{name: "pg_repack", version: "1.4.8"})
@@ -102,7 +102,7 @@ func TestInstallPackageShapes(t *testing.T) {
 			files: map[string]string{
 				"share/extension/pgfincore.control":  "default_version = '1.2'\ndirectory = 'pgfincore'\nmodule_pathname = '$libdir/pgfincore'\n",
 				"share/pgfincore/pgfincore--1.2.sql": "CREATE FUNCTION f() RETURNS int AS 'MODULE_PATHNAME' LANGUAGE C;\n",
-				"lib/pgfincore.so":                   "ELF pgfincore",
+				"lib/pgfincore.so":                   instModule("pgfincore"),
 			},
 			modules: []string{"pgfincore"},
 			read:    map[string]string{"share/pgfincore/pgfincore--1.2.sql": "CREATE FUNCTION f() RETURNS int AS 'MODULE_PATHNAME' LANGUAGE C;\n"}},
@@ -110,7 +110,7 @@ func TestInstallPackageShapes(t *testing.T) {
 			files:   instFiles(instExt{name: "pre_prepare", version: "0.4"}),
 			links:   map[string]string{"lib/plugins/pre_prepare.so": "../pre_prepare.so"},
 			modules: []string{"pre_prepare"},
-			read:    map[string]string{"lib/plugins/pre_prepare.so": "ELF pre_prepare 0.4"}},
+			read:    map[string]string{"lib/plugins/pre_prepare.so": instModule("pre_prepare 0.4")}},
 	}
 	for _, m := range instModes(t) {
 		t.Run(m.name, func(t *testing.T) {
@@ -175,7 +175,7 @@ func TestInstallSharedFiles(t *testing.T) {
 				instPushPkg(t, srv, m.name+"/"+name, "1.0", labels.Package{Name: name}, m.major, files, nil)
 				return srv.Host() + "/" + m.name + "/" + name + ":1.0"
 			}
-			plperl, plperlu, other := push("plperl", "ELF plperl"), push("plperlu", "ELF plperl"), push("plperlx", "ELF other plperl")
+			plperl, plperlu, other := push("plperl", instModule("plperl")), push("plperlu", instModule("plperl")), push("plperlx", instModule("other plperl"))
 			for _, ref := range []string{plperl, plperlu} {
 				if _, err := Install(ctx, ref, instTarget(m.major), m.install); err != nil {
 					t.Fatalf("install %s: %v", ref, err)
@@ -192,7 +192,7 @@ func TestInstallSharedFiles(t *testing.T) {
 			if _, err := Uninstall(ctx, "plperl", m.remove); err != nil {
 				t.Fatal(err)
 			}
-			if got := instRead(t, m.placed("lib/plperl.so")); got != "ELF plperl" {
+			if got := instRead(t, m.placed("lib/plperl.so")); got != instModule("plperl") {
 				t.Errorf("after removing plperl, lib/plperl.so reads %q, want it kept for plperlu", got)
 			}
 			if drift, err := Verify(ctx, m.list); err != nil || len(drift) != 0 {
@@ -293,7 +293,7 @@ func TestInstallRefusesAbsoluteDirectory(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			pushCNPG(t, srv, "ext/abs-"+name, "1.0", map[string]string{
 				"share/extension/abs.control": "default_version = '1.0'\ndirectory = '" + dir + "'\n",
-				"lib/abs.so":                  "ELF",
+				"lib/abs.so":                  instModule("abs"),
 			})
 			root := t.TempDir()
 			_, err := Install(context.Background(), srv.Host()+"/ext/abs-"+name+":1.0", instTarget(18), instOptions(t, root))

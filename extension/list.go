@@ -15,6 +15,11 @@ type ListOptions struct {
 	// StateDir is the state directory of PostgreSQL 17 mode. Default:
 	// <sharedir>/.pgoci.
 	StateDir string
+	// Postgres and LibraryPath describe the server for the link check
+	// [Verify] re-runs, as in [InstallOptions]. Default: pg_config's
+	// bindir/postgres when PGConfig is set; <Root>/system.
+	Postgres    string
+	LibraryPath []string
 }
 
 // List returns the records of the installed packages, sorted by name:

@@ -60,6 +60,25 @@ type PackOptions struct {
 	// gives one: a tree of modules or programs only says none. Default:
 	// such a tree is refused with ErrInvalidBuild.
 	DefaultVersion string
+	// BundleLibs copies into system/ every shared library the modules need
+	// that resolves through their RUNPATH (with $ORIGIN at their place in
+	// the tree) or LibPath, outside the C runtime, with the closure of
+	// those libraries' own needs and their soname links, in a layer of
+	// its own (see [linkage.PlanBundle]). Libraries found only through
+	// this machine's system library path are left to the target's OS
+	// (recorded in org.pgoci.os.requires) unless BundleSystemLibs.
+	// Default: off.
+	BundleLibs bool
+	// LibPath lists directories searched for libraries to bundle, after
+	// the modules' own RUNPATH.
+	LibPath []string
+	// BundleSystemLibs also bundles libraries found through this
+	// machine's ld.so.cache and default directories.
+	BundleSystemLibs bool
+	// Events receives warnings (EventWarning): RUNPATHs into the build
+	// machine, needed libraries found nowhere when bundling, a stated
+	// compiler the binaries contradict. Default: none.
+	Events func(Event)
 	// DetectHost fills what the caller left unknown (platform, PostgreSQL
 	// version, libc, distro) from this machine, using PGConfig. A stated
 	// PostgreSQL major that differs from pg_config's is an error. The
@@ -82,11 +101,24 @@ func Pack(ctx context.Context, dst content.Pusher, dir string, b Build, opts Pac
 	if err != nil {
 		return Image{}, err
 	}
-	meta, platform, err := packMetadata(ctx, tree, b, opts)
+	entries, err := tree.Entries(ctx, layout.MapOptions{})
 	if err != nil {
 		return Image{}, err
 	}
-	entries, err := tree.Entries(ctx, layout.MapOptions{})
+	warn := func(msg string) { emit(opts.Events, Event{Kind: EventWarning, Message: msg}) }
+	bins, err := readBinaries(ctx, entries)
+	if err != nil {
+		return Image{}, err
+	}
+	var system []layerFile
+	if opts.BundleLibs {
+		var sysBins []binary
+		if system, sysBins, err = bundleLibs(ctx, entries, opts, warn); err != nil {
+			return Image{}, err
+		}
+		bins = append(bins, sysBins...)
+	}
+	meta, platform, err := packMetadata(ctx, tree, b, opts, bins, warn)
 	if err != nil {
 		return Image{}, err
 	}
@@ -94,15 +126,27 @@ func Pack(ctx context.Context, dst content.Pusher, dir string, b Build, opts Pac
 	if err != nil {
 		return Image{}, err
 	}
-	blob, err := buildLayer(ctx, layerFiles(entries), opts.Compression, mtime, opts.TempDir)
-	if err != nil {
-		return Image{}, err
+	// Bundled libraries go first, in a layer of their own: a new version
+	// of the extension built against the same libraries gives the same
+	// layer digest, which registries and caches keep.
+	var layers []ocispec.Descriptor
+	var diffIDs []digest.Digest
+	for _, files := range [][]layerFile{system, layerFiles(entries)} {
+		if len(files) == 0 {
+			continue
+		}
+		blob, err := buildLayer(ctx, files, opts.Compression, mtime, opts.TempDir)
+		if err != nil {
+			return Image{}, err
+		}
+		err = pushLayer(ctx, dst, blob)
+		blob.remove()
+		if err != nil {
+			return Image{}, err
+		}
+		layers, diffIDs = append(layers, blob.Desc), append(diffIDs, blob.DiffID)
 	}
-	defer blob.remove()
-	if err := pushLayer(ctx, dst, blob); err != nil {
-		return Image{}, err
-	}
-	return pushImage(ctx, dst, []ocispec.Descriptor{blob.Desc}, []digest.Digest{blob.DiffID}, meta, platform, opts.Annotations)
+	return pushImage(ctx, dst, layers, diffIDs, meta, platform, opts.Annotations)
 }
 
 func pushLayer(ctx context.Context, dst content.Pusher, blob layerBlob) error {
@@ -142,7 +186,7 @@ func modTime(t time.Time) (time.Time, error) {
 // packMetadata merges what the tree says, what the caller states and, when
 // asked, what the host says, in that order of increasing precedence for
 // the caller's values, and validates the result.
-func packMetadata(ctx context.Context, tree *layout.Tree, b Build, opts PackOptions) (labels.Metadata, ocispec.Platform, error) {
+func packMetadata(ctx context.Context, tree *layout.Tree, b Build, opts PackOptions, bins []binary, warn func(string)) (labels.Metadata, ocispec.Platform, error) {
 	meta, platform := b.Metadata, b.Platform
 	meta.SchemaVersion = labels.SchemaVersion
 	meta.LayoutVersion = layout.LayoutVersion
@@ -156,6 +200,9 @@ func packMetadata(ctx context.Context, tree *layout.Tree, b Build, opts PackOpti
 	}
 	if platform.OS == "" || platform.Architecture == "" {
 		return meta, platform, fmt.Errorf("%w: platform is not set (want os/arch, or DetectHost)", ErrInvalidBuild)
+	}
+	if err := fromBinaries(&meta, platform, bins, warn); err != nil {
+		return meta, platform, err
 	}
 	if err := meta.Validate(); err != nil {
 		return meta, platform, fmt.Errorf("%w: %w", ErrInvalidBuild, err)

@@ -71,6 +71,11 @@ type Installed struct {
 	InstalledAt time.Time `json:"installedAt"`
 }
 
+// metadata is the part of the labels a record keeps.
+func (rec Installed) metadata() labels.Metadata {
+	return labels.Metadata{Extensions: rec.Extensions, Modules: rec.Modules, Programs: rec.Programs, Preload: rec.Preload}
+}
+
 // InstalledFile is one installed file: a regular file with its size and
 // SHA-256, or a symbolic link with its target.
 type InstalledFile struct {

@@ -29,6 +29,11 @@ type location struct {
 	// serverMajor is the server's PostgreSQL major from pg_config, 0 when
 	// unknown.
 	serverMajor int
+	// serverBin and serverLib are the server's bindir and pkglibdir from
+	// pg_config, "" when unknown: the link check loads modules into
+	// serverBin/postgres, and finds the modules of the extensions the
+	// server provides in serverLib.
+	serverBin, serverLib string
 	// state is the state directory: <root>/.pgoci, or the PostgreSQL 17
 	// mode state directory.
 	state string
@@ -48,6 +53,12 @@ func openLocation(ctx context.Context, root, pgConfig, stateDir, serverShare str
 			return location{}, fmt.Errorf("%w: %w", ErrLocation, err)
 		}
 		l.serverMajor = cfg.PG.Major
+		if filepath.IsAbs(cfg.BinDir) {
+			l.serverBin = filepath.Clean(cfg.BinDir)
+		}
+		if filepath.IsAbs(cfg.PkgLibDir) {
+			l.serverLib = filepath.Clean(cfg.PkgLibDir)
+		}
 		if l.serverShare == "" {
 			l.serverShare = cfg.ShareDir
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -26,6 +27,10 @@ type Drift struct {
 	Want, Got digest.Digest
 	// WantLink and GotLink are the recorded and found targets of a link.
 	WantLink, GotLink string
+	// Detail says why a module cannot load (DriftCannotLoad): the
+	// linkage finding, naming the library or symbol and where it was
+	// looked for.
+	Detail string
 }
 
 // Problems a [Drift] reports.
@@ -35,6 +40,10 @@ const (
 	DriftType     = "wrong type"
 	DriftLink     = "link changed"
 	DriftPending  = "pending" // a commit was interrupted: install again
+	// DriftCannotLoad: the module's files are intact, but it would no
+	// longer load into the server (a library it needs was removed or
+	// replaced, or the server changed): see Detail.
+	DriftCannotLoad = "cannot load"
 )
 
 // Verify re-hashes every installed file against the install records and,
@@ -79,7 +88,17 @@ func Verify(ctx context.Context, opts ListOptions) ([]Drift, error) {
 			drift = append(drift, checkFile(loc.root, rec.Name, p, f)...)
 		}
 	}
-	return drift, nil
+	// A package whose files drifted is reported for them; the link check
+	// is for packages whose files are intact.
+	intact := maps.Clone(byName)
+	for _, d := range drift {
+		delete(intact, d.Package)
+	}
+	links, err := loc.linkDrift(ctx, byName, intact, opts)
+	if err != nil {
+		return nil, err
+	}
+	return append(drift, links...), nil
 }
 
 // checkFile compares one recorded file (p relative to root, or absolute
