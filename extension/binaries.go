@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -149,7 +148,7 @@ func requiring(bins []binary, v string) string {
 func compilerFromBinaries(m *labels.Metadata, bins []binary, warn func(string)) {
 	found := ""
 	for _, b := range bins {
-		if c := normalizeCompiler(b.obj.Compiler()); c != "" {
+		if c := b.obj.CompilerVersion(); c != "" {
 			found = c
 			if strings.HasPrefix(b.path, layout.DirLib+"/") {
 				break // a module's compiler is the one that matters
@@ -163,24 +162,6 @@ func compilerFromBinaries(m *labels.Metadata, bins []binary, warn func(string)) 
 	case !strings.HasPrefix(found, m.Compiler):
 		warn(fmt.Sprintf("stated compiler %q, but the binaries say %q", m.Compiler, found))
 	}
-}
-
-var (
-	gccComment   = regexp.MustCompile(`^GCC: \(.*\) ([0-9][0-9.]*)`)
-	clangComment = regexp.MustCompile(`clang version ([0-9][0-9.]*)`)
-)
-
-// normalizeCompiler turns a .comment entry into the label's form:
-// "GCC: (Debian 12.2.0-14) 12.2.0" gives "gcc 12.2.0", "Ubuntu clang
-// version 14.0.0-1ubuntu1" gives "clang 14.0.0"; anything else "".
-func normalizeCompiler(comment string) string {
-	if m := gccComment.FindStringSubmatch(comment); m != nil {
-		return "gcc " + strings.TrimSuffix(m[1], ".")
-	}
-	if m := clangComment.FindStringSubmatch(comment); m != nil {
-		return "clang " + strings.TrimSuffix(m[1], ".")
-	}
-	return ""
 }
 
 // objectLabels records each binary's load facts, nil when there are too

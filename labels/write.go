@@ -69,7 +69,7 @@ func (m Metadata) SelectionAnnotations() map[string]string {
 var selectionKeys = map[string]bool{
 	KeyPackageName: true, KeyPackageVersion: true,
 	KeyPGMajor: true, KeyPGVersionNum: true,
-	KeyLibcFamily: true, KeyLibcVersion: true,
+	KeyLibcFamily: true, KeyLibcVersion: true, KeyLibcRequires: true,
 	KeyDistroID: true, KeyDistroVersion: true, KeyDistroCodename: true,
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -203,6 +204,25 @@ func (o *Object) Compiler() string {
 	}
 	return ""
 }
+
+// CompilerVersion is the compiler in the short form labels use: "gcc
+// 12.2.0" for "GCC: (Debian 12.2.0-14) 12.2.0", "clang 14.0.6" for
+// "Debian clang version 14.0.6"; "" when .comment names neither.
+func (o *Object) CompilerVersion() string {
+	c := o.Compiler()
+	if m := gccComment.FindStringSubmatch(c); m != nil {
+		return "gcc " + strings.TrimSuffix(m[1], ".")
+	}
+	if m := clangComment.FindStringSubmatch(c); m != nil {
+		return "clang " + strings.TrimSuffix(m[1], ".")
+	}
+	return ""
+}
+
+var (
+	gccComment   = regexp.MustCompile(`^GCC: \(.*\) ([0-9][0-9.]*)`)
+	clangComment = regexp.MustCompile(`clang version ([0-9][0-9.]*)`)
+)
 
 // Name is the name the loader knows the object by: its SONAME, else its
 // file name.

@@ -18,6 +18,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"pgoci/labels"
+	"pgoci/linkage"
 )
 
 // DetectOptions tunes [Detect]. The zero value detects everything from the
@@ -44,7 +45,22 @@ func Detect(ctx context.Context, opts DetectOptions) (Target, error) {
 	t := Target{PG: cfg.PG, Platform: HostPlatform()}
 	t.Distro, _ = readOSRelease(opts.OSRelease)
 	t.Libc = detectLibc(ctx)
+	t.ICUMajor, t.Compiler = serverBuild(cfg.BinDir)
 	return t, nil
+}
+
+// serverBuild reads the ICU major and the compiler from the server
+// executable in bindir (zero values when it cannot be read: they are
+// reported unknown, never guessed).
+func serverBuild(bindir string) (icu int, compiler string) {
+	if bindir == "" {
+		return 0, ""
+	}
+	o, err := linkage.ReadFile(filepath.Join(bindir, "postgres"))
+	if err != nil {
+		return 0, ""
+	}
+	return o.ICUMajor, o.CompilerVersion()
 }
 
 // HostPlatform is the platform of the running process, with the variant

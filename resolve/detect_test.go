@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"pgoci/internal/elftest"
 	"pgoci/labels"
 )
 
@@ -163,5 +164,25 @@ func TestTargetString(t *testing.T) {
 	}
 	if got, want := (Target{}).String(), "pg ? ?"; got != want {
 		t.Errorf("zero String() = %q, want %q", got, want)
+	}
+}
+
+// TestServerBuild: the ICU major and the compiler come from the server
+// executable in pg_config's bindir, and are left unknown when it cannot
+// be read.
+func TestServerBuild(t *testing.T) {
+	bindir := t.TempDir()
+	b, err := elftest.Build(elftest.Spec{Arch: "amd64", Needed: []string{"libicuuc.so.72", "libc.so.6"}, Comment: "GCC: (Debian 12.2.0-14) 12.2.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bindir, "postgres"), b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if icu, cc := serverBuild(bindir); icu != 72 || cc != "gcc 12.2.0" {
+		t.Errorf("serverBuild = %d, %q; want 72, gcc 12.2.0", icu, cc)
+	}
+	if icu, cc := serverBuild(t.TempDir()); icu != 0 || cc != "" {
+		t.Errorf("serverBuild without a server = %d, %q; want unknown", icu, cc)
 	}
 }

@@ -3,6 +3,7 @@ package resolve
 import (
 	"cmp"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -16,16 +17,19 @@ type Policy int
 
 const (
 	// Default requires the same PostgreSQL major, a platform the server
-	// runs (see [MatchPlatform]), the same libc family and an image libc
-	// version no newer than the server's. A property unknown on either
-	// side passes and is reported. The distribution and base image are
-	// reported, not checked.
+	// runs (see [MatchPlatform]), the same libc family, an image libc
+	// version no newer than the server's, and binaries that require no
+	// newer libc than the server's (org.pgoci.libc.requires). A property
+	// unknown on either side passes and is reported. The distribution,
+	// base image, ICU major and compiler are reported, not checked.
 	Default Policy = iota
 	// Strict requires everything Default does, with every property known
 	// on both sides, and the same build environment: the same base image
 	// digest, or else the same distribution ID and version. When the base
 	// image digests are known and equal, libc and distribution may be
-	// unknown (the same image has the same C library).
+	// unknown (the same image has the same C library). The ICU major and
+	// the compiler (family and major version), when both sides know
+	// them, must be the same.
 	Strict
 	// Permissive checks only the PostgreSQL major and the platform;
 	// unknown values pass and are reported.
@@ -68,6 +72,14 @@ const (
 	PropPlatform    Property = "platform"
 	PropLibcFamily  Property = "libc.family"
 	PropLibcVersion Property = "libc.version"
+	// PropLibcRequires compares the C library version the image's
+	// binaries require (read from them at pack) with the server's.
+	PropLibcRequires Property = "libc.requires"
+	// PropICU compares the ICU major the modules link with the server's.
+	PropICU Property = "icu.major"
+	// PropCompiler compares the compiler that built the modules with the
+	// server's.
+	PropCompiler Property = "compiler"
 	PropDistro      Property = "distro"
 	PropBase        Property = "base.digest"
 	// PropLabels is a candidate whose labels do not parse.
@@ -146,8 +158,9 @@ func compare(p Policy, t Target, platform ocispec.Platform, m labels.Metadata) [
 	if sameBase {
 		envUnknown = Unknown
 	}
-	libc := []Finding{compareLibcFamily(t, m, envUnknown), compareLibcVersion(t, m, envUnknown)}
+	libc := []Finding{compareLibcFamily(t, m, envUnknown), compareLibcVersion(t, m, envUnknown), compareLibcRequires(t, m)}
 	env := []Finding{compareDistro(t, m, envUnknown), compareBase(t, m)}
+	build := []Finding{compareICU(t, m), compareCompiler(t, m)}
 	switch p {
 	case Permissive:
 		for i := range libc {
@@ -158,6 +171,9 @@ func compare(p Policy, t Target, platform ocispec.Platform, m labels.Metadata) [
 		for i := range env {
 			env[i].Status = ignore(env[i].Status)
 		}
+		for i := range build {
+			build[i].Status = ignore(build[i].Status)
+		}
 	case Strict:
 		// Either the same base image or the same distribution suffices.
 		if env[0].Status == Match || env[1].Status == Match {
@@ -166,7 +182,11 @@ func compare(p Policy, t Target, platform ocispec.Platform, m labels.Metadata) [
 			env[1].Status = Mismatch
 		}
 	}
-	return append(append(fs, libc...), env...)
+	// The facts read from binaries are reported only when the image
+	// states them: older images and CloudNativePG's do not.
+	return slices.DeleteFunc(append(append(append(fs, libc...), env...), build...), func(f Finding) bool {
+		return f.Found == "" && (f.Property == PropLibcRequires || f.Property == PropICU || f.Property == PropCompiler)
+	})
 }
 
 func ignore(s Status) Status {
@@ -266,6 +286,57 @@ func compareLibcVersion(t Target, m labels.Metadata, unknown Status) Finding {
 		f.Status = Mismatch
 	}
 	return f
+}
+
+// compareLibcRequires wants the C library version the binaries require
+// no newer than the server's: a fact read from them, so an image that
+// does not say is Unknown under every policy (libc.version carries the
+// strictness).
+func compareLibcRequires(t Target, m labels.Metadata) Finding {
+	f := Finding{Property: PropLibcRequires, Found: m.Libc.Requires, Status: Unknown}
+	if t.Libc.Version != "" {
+		f.Want = "<= " + t.Libc.Version
+	}
+	if t.Libc.Family != "" && t.Libc.Family != "glibc" {
+		f.Status = Ignored // the label names a GLIBC_x.y symbol version
+		return f
+	}
+	if c, ok := compareDotted(m.Libc.Requires, t.Libc.Version); ok {
+		f.Status = Match
+		if c > 0 {
+			f.Status = Mismatch
+		}
+	}
+	return f
+}
+
+// compareICU reports a module linking another ICU major than the
+// server's: collation order can differ between them. Unknown on either
+// side (or a module that links no ICU) is Unknown.
+func compareICU(t Target, m labels.Metadata) Finding {
+	f := Finding{Property: PropICU, Want: itoa(t.ICUMajor), Found: itoa(m.ICUMajor)}
+	f.Status = equalStatus(f.Want, f.Found, Unknown)
+	return f
+}
+
+// compareCompiler compares compiler family and major version ("gcc 12"
+// from "gcc 12.2.0"): PostgreSQL's advice is to build extensions with the
+// server's compiler.
+func compareCompiler(t Target, m labels.Metadata) Finding {
+	f := Finding{Property: PropCompiler, Want: t.Compiler, Found: m.Compiler}
+	f.Status = equalStatus(compilerMajor(t.Compiler), compilerMajor(m.Compiler), Unknown)
+	return f
+}
+
+// compilerMajor is "gcc 12" for "gcc 12.2.0", "" when s is not "<name>
+// <version>".
+func compilerMajor(s string) string {
+	name, version, ok := strings.Cut(s, " ")
+	if !ok || name == "" {
+		return ""
+	}
+	major, _, _ := strings.Cut(version, ".")
+	return strings.ToLower(name) + " " + major
 }
 
 func compareDistro(t Target, m labels.Metadata, unknown Status) Finding {

@@ -107,6 +107,27 @@ func TestCheck(t *testing.T) {
 		{"permissive libc too new", Permissive, func(t *Target) { t.Libc.Version = "2.36" }, amd, img(nil), []Status{Match, Match, Match, Ignored, Match, Unknown}},
 		{"permissive musl vs glibc", Permissive, nil, amd, img(func(m *labels.Metadata) { m.Libc = labels.Libc{Family: "musl"} }), []Status{Match, Match, Ignored, Ignored, Match, Unknown}},
 		{"permissive pg differs", Permissive, nil, amd, img(func(m *labels.Metadata) { m.PG.Major = 17 }), []Status{Mismatch, Match, Match, Match, Match, Unknown}},
+		// What the binaries require (libc.requires), then icu.major and
+		// compiler, follow the six above when the image states them.
+		{"default binaries need a newer glibc than labelled", Default, func(t *Target) { t.Libc.Version = "2.36" }, amd,
+			img(func(m *labels.Metadata) { m.Libc = labels.Libc{Family: "glibc", Version: "2.31", Requires: "2.38"} }),
+			[]Status{Match, Match, Match, Match, Mismatch, Match, Unknown}},
+		{"default binaries fit", Default, nil, amd, img(func(m *labels.Metadata) { m.Libc.Requires = "2.34" }),
+			[]Status{Match, Match, Match, Match, Match, Match, Unknown}},
+		{"default other ICU and compiler are reported", Default, func(t *Target) { t.ICUMajor, t.Compiler = 72, "gcc 12.2.0" }, amd,
+			img(func(m *labels.Metadata) { m.ICUMajor, m.Compiler = 76, "gcc 14.2.0" }),
+			[]Status{Match, Match, Match, Match, Match, Unknown, Ignored, Ignored}},
+		{"strict other ICU", Strict, func(t *Target) { t.ICUMajor = 72 }, amd, img(func(m *labels.Metadata) { m.ICUMajor = 76 }),
+			[]Status{Match, Match, Match, Match, Match, Ignored, Mismatch}},
+		{"strict same compiler major", Strict, func(t *Target) { t.Compiler = "gcc 12.2.0" }, amd, img(func(m *labels.Metadata) { m.Compiler = "gcc 12.3.0" }),
+			[]Status{Match, Match, Match, Match, Match, Ignored, Match}},
+		{"strict other compiler", Strict, func(t *Target) { t.Compiler = "gcc 12.2.0" }, amd, img(func(m *labels.Metadata) { m.Compiler = "clang 16.0.6" }),
+			[]Status{Match, Match, Match, Match, Match, Ignored, Mismatch}},
+		{"strict compiler unknown on the server", Strict, nil, amd, img(func(m *labels.Metadata) { m.Compiler = "gcc 12.2.0" }),
+			[]Status{Match, Match, Match, Match, Match, Ignored, Unknown}},
+		{"permissive binaries need a newer glibc", Permissive, func(t *Target) { t.Libc.Version = "2.36" }, amd,
+			img(func(m *labels.Metadata) { m.Libc.Version, m.Libc.Requires = "2.31", "2.38" }),
+			[]Status{Match, Match, Match, Match, Ignored, Match, Unknown}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

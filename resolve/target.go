@@ -25,6 +25,12 @@ type Target struct {
 	Distro labels.Distro `json:"distro,omitzero"`
 	// Base is the server's image, when it runs from one.
 	Base labels.Base `json:"base,omitzero"`
+	// ICUMajor is the ICU major the server executable links, 0 when
+	// unknown or none.
+	ICUMajor int `json:"icuMajor,omitempty"`
+	// Compiler is the compiler that built the server ("gcc 12.2.0"), ""
+	// when unknown.
+	Compiler string `json:"compiler,omitempty"`
 }
 
 // String renders the target on one line, e.g.
