@@ -196,14 +196,16 @@ func Discover(ctx context.Context, dir string, opts Options) (*Tree, error) {
 	return t, nil
 }
 
-// defaultPackage names a package after its first extension, else its
-// first module, else its first program, without what follows a dot
-// (slony1_funcs.2.2.11.so gives slony1_funcs; pg_foo.py gives pg_foo).
+// defaultPackage names a package after its main extension (the one the
+// others of the tree require most: postgis among postgis_raster,
+// postgis_topology and address_standardizer; ties go to the first
+// name), else its first module, else its first program, without what
+// follows a dot (slony1_funcs.2.2.11.so gives slony1_funcs).
 func (t *Tree) defaultPackage() string {
 	var name string
 	switch {
 	case len(t.Extensions) > 0:
-		return t.Extensions[0].Name
+		return t.mainExtension()
 	case len(t.Modules) > 0:
 		name = t.Modules[0]
 	case len(t.Programs) > 0:
@@ -211,6 +213,24 @@ func (t *Tree) defaultPackage() string {
 	}
 	name, _, _ = strings.Cut(name, ".")
 	return name
+}
+
+// mainExtension is the extension the tree's other extensions require
+// most, the first by name on a tie.
+func (t *Tree) mainExtension() string {
+	best, most := t.Extensions[0].Name, 0
+	for _, e := range t.Extensions {
+		n := 0
+		for _, o := range t.Extensions {
+			if slices.Contains(o.Control.Requires, e.Name) {
+				n++
+			}
+		}
+		if n > most {
+			best, most = e.Name, n
+		}
+	}
+	return best
 }
 
 // derivePrograms lists the mapped programs.

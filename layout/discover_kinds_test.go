@@ -146,6 +146,9 @@ func TestDiscoverVersionedControl(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if tree.Package != "postgis" {
+		t.Errorf("package %q, want postgis (the extension the others require)", tree.Package)
+	}
 	if diff := cmp.Diff([]string{"bar", "bar-1", "libfoo-2", "postgis", "postgis_topology"}, tree.extensionNames()); diff != "" {
 		t.Errorf("extensions (-want +got):\n%s", diff)
 	}

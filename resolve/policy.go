@@ -80,8 +80,8 @@ const (
 	// PropCompiler compares the compiler that built the modules with the
 	// server's.
 	PropCompiler Property = "compiler"
-	PropDistro      Property = "distro"
-	PropBase        Property = "base.digest"
+	PropDistro   Property = "distro"
+	PropBase     Property = "base.digest"
 	// PropLabels is a candidate whose labels do not parse.
 	PropLabels Property = "labels"
 )
