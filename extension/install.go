@@ -258,6 +258,9 @@ func (i *installer) install(ctx context.Context, ref, version string, chain []st
 	if err != nil {
 		return err
 	}
+	if err := i.loc.fitsMajor(res); err != nil {
+		return err
+	}
 	var pre *staged
 	if !listsContent(res.Metadata) {
 		if pre, err = i.stageUnlabelled(ctx, ref, &res, src); err != nil {
@@ -325,6 +328,22 @@ func (i *installer) stageUnlabelled(ctx context.Context, ref string, res *resolv
 	res.Metadata.Package.Name = name
 	st.rec = newRecord(ref, name, *res, st.rec.Files)
 	return st, nil
+}
+
+// fitsMajor refuses, in an install root, an image built for PostgreSQL 17
+// or older: a root works through extension_control_path, which older
+// servers lack, so such an image could only be installed there by
+// mistake (a target that did not state its major).
+func (l location) fitsMajor(res resolve.Resolved) error {
+	major := res.Metadata.PG.Major
+	if major == 0 && res.Metadata.PG.VersionNum >= 100000 {
+		major = res.Metadata.PG.VersionNum / 10000
+	}
+	if l.pg17() || major == 0 || major >= 18 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s is built for PostgreSQL %d; an install root is for PostgreSQL 18 and newer (extension_control_path): install it into a PostgreSQL %d server's own directories (PGConfig, pgoci install --pg-config)",
+		ErrNotInstallable, res.Reference, major, major)
 }
 
 // repositoryName is the last element of ref's repository (or of its OCI

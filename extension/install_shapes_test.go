@@ -11,9 +11,11 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"oras.land/oras-go/v2/registry/remote"
 
 	"pgoci/internal/tartest"
 	"pgoci/labels"
+	"pgoci/resolve"
 	"pgoci/unpack"
 )
 
@@ -331,5 +333,45 @@ func TestCheckControls(t *testing.T) {
 				t.Errorf("checkControls: %v, want ok %v", err, tc.ok)
 			}
 		})
+	}
+}
+
+// TestInstallRootRefusesOlderMajors: an install root serves PostgreSQL 18
+// and newer. An image for 17 is refused there even when the target does
+// not say its major; with images for both in one index and the major
+// unknown, nothing is picked at random.
+func TestInstallRootRefusesOlderMajors(t *testing.T) {
+	srv := instRegistry(t)
+	instPush(t, srv, "ext/old", "1.0", "old", 17, instFiles(instExt{name: "old", version: "1.0"}))
+	root := t.TempDir()
+	unknownMajor := resolve.Target{Platform: instAmd64}
+	_, err := Install(context.Background(), srv.Host()+"/ext/old:1.0", unknownMajor, instOptions(t, root))
+	if !errors.Is(err, ErrNotInstallable) || !strings.Contains(err.Error(), "PostgreSQL 17") {
+		t.Errorf("17 image into a root: %v, want ErrNotInstallable naming PostgreSQL 17", err)
+	}
+	repo, err := remote.NewRepository(srv.Host() + "/ext/both")
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo.PlainHTTP = true
+	dir := t.TempDir()
+	writeFiles(t, dir, instFiles(instExt{name: "both", version: "1.0"}))
+	var images []Image
+	for _, major := range []int{17, 18} {
+		img, err := Pack(context.Background(), repo, dir, Build{Platform: instAmd64, Metadata: labels.Metadata{PG: labels.PG{Major: major}}}, PackOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		images = append(images, img)
+	}
+	if _, err := PushIndex(context.Background(), repo, images, "1.0"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Install(context.Background(), srv.Host()+"/ext/both:1.0", unknownMajor, instOptions(t, root))
+	if !errors.Is(err, resolve.ErrAmbiguous) {
+		t.Errorf("17 and 18 in one index, major unknown: %v, want resolve.ErrAmbiguous", err)
+	}
+	if files := instSnapshot(t, root, ".pgoci"); len(files) != 1 {
+		t.Errorf("refused installs left %v in the root", files)
 	}
 }

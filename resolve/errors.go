@@ -18,6 +18,10 @@ var (
 	// ErrIncompatible: no image fits the target. The error is an
 	// *[IncompatibleError] listing every candidate and why.
 	ErrIncompatible = errors.New("resolve: no compatible image")
+	// ErrAmbiguous: the target leaves a property unknown on which the
+	// candidates differ (images for several PostgreSQL majors and a
+	// target whose major is unknown): resolving would pick one at random.
+	ErrAmbiguous = errors.New("resolve: ambiguous target")
 	// ErrNoVersion: no tag satisfies the version constraint. The message
 	// says why each tag was left out, naming up to 5 per reason.
 	ErrNoVersion = errors.New("resolve: no version matches")

@@ -3,6 +3,7 @@ package resolve
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -235,5 +236,27 @@ func TestResolveReportAndConfig(t *testing.T) {
 	cancel()
 	if _, err := ResolveReference(ctx, srv.Host()+"/ext/vector:1.0", target, Options{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled context: err = %v", err)
+	}
+}
+
+// TestResolveAmbiguousMajor: with images for several PostgreSQL majors and
+// a target whose major is unknown, resolve refuses to pick one and lists
+// the majors; a target that states its major resolves.
+func TestResolveAmbiguousMajor(t *testing.T) {
+	srv := startRegistry(t, testregistry.Options{})
+	repo := pushRepo(t, srv, "ext/vector")
+	amd := plat("linux/amd64")
+	pushIndex(t, repo, []ocispec.Descriptor{
+		pushImage(t, repo, testImage{platform: amd, meta: meta("1.0", 17, "glibc", "2.41")}),
+		pushImage(t, repo, testImage{platform: amd, meta: meta("1.0", 18, "glibc", "2.41")}),
+	}, "1.0")
+	ref := srv.Host() + "/ext/vector:1.0"
+	_, err := ResolveReference(context.Background(), ref, Target{Platform: amd}, Options{})
+	if !errors.Is(err, ErrAmbiguous) || !strings.Contains(err.Error(), "PostgreSQL 17, 18") || !strings.Contains(err.Error(), "--pg-major") {
+		t.Errorf("unknown major: %v, want ErrAmbiguous listing 17, 18 and the flag", err)
+	}
+	res, err := ResolveReference(context.Background(), ref, Target{PG: labels.PG{Major: 17}, Platform: amd}, Options{})
+	if err != nil || res.Metadata.PG.Major != 17 {
+		t.Errorf("major 17: %v, major %d", err, res.Metadata.PG.Major)
 	}
 }

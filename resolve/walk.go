@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"sort"
+	"strconv"
+	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -167,6 +170,9 @@ func (w *walker) choose(ctx context.Context, cands []*candidate) (Resolved, erro
 		}
 		live = append(live, c)
 	}
+	if err := w.ambiguousMajor(live); err != nil {
+		return Resolved{}, err
+	}
 	sort.SliceStable(live, func(i, j int) bool { return better(live[i], live[j]) })
 	for _, c := range live {
 		if err := ctx.Err(); err != nil {
@@ -182,6 +188,32 @@ func (w *walker) choose(ctx context.Context, cands []*candidate) (Resolved, erro
 		}
 	}
 	return Resolved{}, &IncompatibleError{Reference: w.ref.Name(), Target: w.t, Policy: w.opts.Policy, Candidates: w.rejected}
+}
+
+// ambiguousMajor refuses to choose between images of several PostgreSQL
+// majors (as their index entries state them) for a target whose major is
+// unknown: a module built for another major crashes the server, and
+// nothing says which one this server runs.
+func (w *walker) ambiguousMajor(live []*candidate) error {
+	if w.t.PG.Major != 0 {
+		return nil
+	}
+	var majors []int
+	for _, c := range live {
+		if n, err := strconv.Atoi(found(c.pre, PropPGMajor)); err == nil && !slices.Contains(majors, n) {
+			majors = append(majors, n)
+		}
+	}
+	if len(majors) < 2 {
+		return nil
+	}
+	slices.Sort(majors)
+	list := make([]string, len(majors))
+	for i, n := range majors {
+		list[i] = strconv.Itoa(n)
+	}
+	return fmt.Errorf("%w: %s has images for PostgreSQL %s and the target's major is unknown: state it (Target.PG.Major; pgoci --pg-major N, or --pg-config PATH)",
+		ErrAmbiguous, w.ref.Name(), strings.Join(list, ", "))
 }
 
 // definiteMismatch reports a mismatch between two known values of a
