@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
 	"time"
@@ -266,7 +265,7 @@ func (i *installer) install(ctx context.Context, ref, version string, chain []st
 		if pre, err = i.stageUnlabelled(ctx, ref, &res, src); err != nil {
 			return err
 		}
-		defer os.RemoveAll(pre.dir)
+		defer unpack.RemoveAll(pre.dir)
 	}
 	name, err := packageName(res.Metadata)
 	if err != nil {
@@ -314,7 +313,7 @@ func (i *installer) stageUnlabelled(ctx context.Context, ref string, res *resolv
 	}
 	tree, err := layout.Discover(ctx, st.dir, layout.Options{})
 	if err != nil {
-		os.RemoveAll(st.dir)
+		unpack.RemoveAll(st.dir)
 		return nil, fmt.Errorf("%w: %s: its labels list nothing it provides, and its content says nothing either: %w",
 			ErrNotInstallable, res.Reference, err)
 	}
@@ -419,7 +418,7 @@ func (i *installer) installResolved(ctx context.Context, ref, version, name stri
 		if st, err = i.stage(ctx, ref, name, res, src); err != nil {
 			return err
 		}
-		defer os.RemoveAll(st.dir)
+		defer unpack.RemoveAll(st.dir)
 	}
 	st.rec.Dependency = dep
 	findings, err := i.checkLinks(ctx, st)
@@ -554,11 +553,11 @@ func (i *installer) stage(ctx context.Context, ref, name string, res resolve.Res
 	i.emit(Event{Kind: EventUnpack, Package: name, Version: res.Metadata.Package.Version, Reference: ref, Digest: res.Manifest.Digest, Files: files})
 	fl, err := hashTree(ctx, dir)
 	if err != nil {
-		os.RemoveAll(dir)
+		unpack.RemoveAll(dir)
 		return nil, err
 	}
 	if err := i.checkContent(dir, fl); err != nil {
-		os.RemoveAll(dir)
+		unpack.RemoveAll(dir)
 		return nil, fmt.Errorf("%w (%s)", err, res.Reference)
 	}
 	return &staged{dir: dir, rec: newRecord(ref, name, res, fl)}, nil

@@ -102,7 +102,9 @@ func (i *installer) commit17(st *staged, prev *Installed) (Installed, error) {
 		}
 	}
 	if prev != nil {
-		removeFiles17(unshared(stalePaths(prev.Files, rec.Files), recs, rec.Name))
+		if _, err := removeFiles17(unshared(staleFiles(prev.Files, rec.Files), recs, rec.Name)); err != nil {
+			return Installed{}, err
+		}
 		rec.Dirs = pruneDirs17(rec.Dirs)
 	}
 	rec.InstalledAt = time.Now().UTC().Truncate(time.Second)
@@ -243,30 +245,69 @@ func unionFiles(a, b []InstalledFile) []InstalledFile {
 	return out
 }
 
-// stalePaths are the paths of old that are not in cur.
-func stalePaths(old, cur []InstalledFile) []string {
-	var out []string
+// staleFiles are the files of old whose paths are not in cur.
+func staleFiles(old, cur []InstalledFile) []InstalledFile {
+	var out []InstalledFile
 	for _, f := range old {
 		if !slices.ContainsFunc(cur, func(g InstalledFile) bool { return g.Path == f.Path }) {
-			out = append(out, f.Path)
+			out = append(out, f)
 		}
 	}
 	return out
 }
 
-// unshared drops the paths another package than name also records: a
+// unshared drops the files another package than name also records: a
 // shared file stays until its last owner goes.
-func unshared(paths []string, recs map[string]Installed, name string) []string {
-	return slices.DeleteFunc(paths, func(p string) bool { return len(fileOwners(recs, name, p)) > 0 })
+func unshared(files []InstalledFile, recs map[string]Installed, name string) []InstalledFile {
+	return slices.DeleteFunc(files, func(f InstalledFile) bool { return len(fileOwners(recs, name, f.Path)) > 0 })
 }
 
 // removeFiles17 removes installed files, control files first so the server
-// stops offering the extension before its scripts and modules go.
-func removeFiles17(paths []string) {
-	slices.SortStableFunc(paths, func(a, b string) int { return boolInt(isControl(b)) - boolInt(isControl(a)) })
-	for _, p := range paths {
-		os.Remove(p)
+// stops offering the extension before its scripts and modules go. A file
+// whose content is no longer what was installed (by digest, or by link
+// target) is kept and returned: someone else wrote it. It goes on past a
+// failure and returns every path it could not remove.
+func removeFiles17(files []InstalledFile) (kept []string, err error) {
+	files = slices.Clone(files)
+	slices.SortStableFunc(files, func(a, b InstalledFile) int { return boolInt(isControl(b.Path)) - boolInt(isControl(a.Path)) })
+	var errs []error
+	for _, f := range files {
+		switch changed, serr := changedSinceInstall(f); {
+		case errors.Is(serr, fs.ErrNotExist):
+			continue
+		case serr != nil:
+			errs = append(errs, serr)
+			continue
+		case changed:
+			kept = append(kept, f.Path)
+			continue
+		}
+		if rerr := os.Remove(f.Path); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			errs = append(errs, rerr)
+		}
 	}
+	return kept, errors.Join(errs...)
+}
+
+// changedSinceInstall reports whether the file at f.Path differs from its
+// record: another type, another link target, or other bytes.
+func changedSinceInstall(f InstalledFile) (bool, error) {
+	fi, err := os.Lstat(f.Path)
+	if err != nil {
+		return false, err
+	}
+	if f.Link != "" {
+		t, err := os.Readlink(f.Path)
+		return err != nil || t != f.Link, nil
+	}
+	if !fi.Mode().IsRegular() {
+		return true, nil
+	}
+	size, sum, err := hashFile(f.Path)
+	if err != nil {
+		return false, err
+	}
+	return size != f.Size || sum != f.Digest, nil
 }
 
 // pruneDirs17 removes the recorded directories that are empty, children

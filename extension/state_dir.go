@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"pgoci/resolve"
+	"pgoci/unpack"
 )
 
 // location is where packages are installed and their state kept.
@@ -268,7 +269,7 @@ func removeWorkspace(dir, id string) {
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
 		if strings.Contains(e.Name(), id) && e.Name() != id+".lock" {
-			os.RemoveAll(filepath.Join(dir, e.Name()))
+			unpack.RemoveAll(filepath.Join(dir, e.Name()))
 		}
 	}
 	os.Remove(filepath.Join(dir, id+".lock"))
@@ -306,7 +307,7 @@ func (l location) cleanTmp() []string {
 		}
 		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > orphanAge {
 			if !hasLiveLock(l.tmpDir(), e.Name()) {
-				os.RemoveAll(filepath.Join(l.tmpDir(), e.Name()))
+				unpack.RemoveAll(filepath.Join(l.tmpDir(), e.Name()))
 				removed = append(removed, filepath.Join(l.tmpDir(), e.Name()))
 			}
 		}

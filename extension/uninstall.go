@@ -2,10 +2,14 @@ package extension
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+
+	"pgoci/unpack"
 )
 
 // UninstallOptions tunes [Uninstall]. Root, or PGConfig (with StateDir),
@@ -29,6 +33,16 @@ type UninstallOptions struct {
 	Events func(Event)
 }
 
+// Removed is what [Uninstall] did.
+type Removed struct {
+	// Installed is the record of the package removed.
+	Installed
+	// Kept lists recorded files left in place in PostgreSQL 17 mode
+	// because their content changed since the install (another package
+	// or the administrator wrote them): they are no longer pgoci's.
+	Kept []string
+}
+
 // Uninstall removes the installed package name and returns its record:
 // exactly the files it installed, its merged-view links and its record,
 // under the root's lock. Files it did not install are never touched, and a
@@ -37,55 +51,100 @@ type UninstallOptions struct {
 // In PostgreSQL 17 mode the control files go first, so the server stops
 // offering the extension before its scripts and modules disappear, then
 // the recorded files, then the directories the package created if they
-// are empty. A package that is not installed is [ErrNotInstalled]; one
-// that other installed packages require is an *[InUseError] unless
-// opts.Force. The lock file is left alone: a pin outlives an uninstall,
-// so a later install gets the same digest again.
-func Uninstall(ctx context.Context, name string, opts UninstallOptions) (Installed, error) {
+// are empty. A recorded file whose content changed since the install is
+// kept and listed in Removed.Kept. A package that is not installed is
+// [ErrNotInstalled]; one that other installed packages require is an
+// *[InUseError] unless opts.Force. The lock file is left alone: a pin
+// outlives an uninstall, so a later install gets the same digest again.
+//
+// A removal that fails (a read-only directory, say) is an error naming
+// every path that could not be removed; the record then stays, marked
+// pending, so that the next Uninstall finishes the job.
+func Uninstall(ctx context.Context, name string, opts UninstallOptions) (Removed, error) {
 	if err := checkName(name); err != nil {
-		return Installed{}, err
+		return Removed{}, err
 	}
 	loc, err := openLocation(ctx, opts.Root, opts.PGConfig, opts.StateDir, "")
 	if err != nil {
-		return Installed{}, err
+		return Removed{}, err
 	}
 	if _, err := os.Stat(loc.state); err != nil {
-		return Installed{}, fmt.Errorf("%w: %q (no state in %s)", ErrNotInstalled, name, loc.state)
+		return Removed{}, fmt.Errorf("%w: %q (no state in %s)", ErrNotInstalled, name, loc.state)
 	}
 	if err := loc.prepare(); err != nil {
-		return Installed{}, err
+		return Removed{}, err
 	}
 	lk, err := lockFile(ctx, loc.lockPath())
 	if err != nil {
-		return Installed{}, err
+		return Removed{}, err
 	}
 	defer lk.unlock()
 	recs, err := loc.readRecords()
 	if err != nil {
-		return Installed{}, err
+		return Removed{}, err
 	}
 	rec, ok := recs[name]
 	if !ok {
-		return Installed{}, fmt.Errorf("%w: %q", ErrNotInstalled, name)
+		return Removed{}, fmt.Errorf("%w: %q", ErrNotInstalled, name)
 	}
 	if deps := dependents(recs, rec, loc.serverShare); len(deps) > 0 && !opts.Force {
-		return Installed{}, &InUseError{Package: name, Dependents: deps}
+		return Removed{}, &InUseError{Package: name, Dependents: deps}
 	}
+	pending := rec
+	pending.Pending = true
+	if err := loc.writeRecord(pending, opts.Durable); err != nil {
+		return Removed{}, err
+	}
+	out := Removed{Installed: rec}
 	if loc.pg17() {
-		removeFiles17(unshared(filePaths(rec.Files), recs, name))
-		pruneDirs17(rec.Dirs)
-		os.RemoveAll(filepath.Join(loc.state, "licenses", name))
+		out.Kept, err = loc.remove17(rec, recs)
 	} else {
-		unlinkView(loc.root, name, rec.View, recs)
-		removeDirAside(loc, filepath.Join(loc.root, "packages", name))
+		err = loc.remove18(rec, recs)
+	}
+	if err != nil {
+		return out, fmt.Errorf("extension: uninstall %s: %w (the record stays; uninstall again to finish)", name, err)
 	}
 	if err := loc.removeRecord(name, opts.Durable); err != nil {
-		return Installed{}, err
+		return out, err
 	}
 	if opts.Events != nil {
 		opts.Events(Event{Kind: EventRemove, Package: name, Version: rec.Version, Reference: rec.Reference, Digest: rec.Manifest, Files: int64(len(rec.Files))})
+		for _, p := range out.Kept {
+			opts.Events(Event{Kind: EventWarning, Package: name, Message: fmt.Sprintf("kept %s: its content changed since the install", p)})
+		}
 	}
-	return rec, nil
+	return out, nil
+}
+
+// remove17 removes the files of rec that no other package records,
+// except those whose content changed since the install (returned), then
+// the directories rec created that are empty, then its licenses.
+func (l location) remove17(rec Installed, recs map[string]Installed) ([]string, error) {
+	kept, err := removeFiles17(unshared(slices.Clone(rec.Files), recs, rec.Name))
+	pruneDirs17(rec.Dirs)
+	if lerr := unpack.RemoveAll(filepath.Join(l.state, "licenses", rec.Name)); lerr != nil {
+		err = errors.Join(err, lerr)
+	}
+	return kept, err
+}
+
+// remove18 removes rec's view links, then its package directory (moved
+// aside into the state's tmp directory first, so that nobody sees it half
+// deleted; what cannot be deleted there is cleaned by later calls).
+func (l location) remove18(rec Installed, recs map[string]Installed) error {
+	if err := unlinkView(l.root, rec.Name, rec.View, recs); err != nil {
+		return err
+	}
+	dir := filepath.Join(l.root, "packages", rec.Name)
+	aside := filepath.Join(l.tmpDir(), "removed-"+cacheRandom())
+	if err := os.Rename(dir, aside); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return fmt.Errorf("extension: remove %s: %w", dir, err)
+	}
+	unpack.RemoveAll(aside)
+	return nil
 }
 
 // dependents maps each other installed package requiring an extension of
@@ -118,22 +177,4 @@ func extensionNamesOf(rec Installed) []string {
 		names = append(names, e.Name)
 	}
 	return names
-}
-
-func filePaths(files []InstalledFile) []string {
-	out := make([]string, len(files))
-	for k, f := range files {
-		out[k] = f.Path
-	}
-	return out
-}
-
-// removeDirAside removes dir after renaming it into the state's tmp
-// directory, so nobody sees it half deleted.
-func removeDirAside(loc location, dir string) {
-	aside := filepath.Join(loc.tmpDir(), "removed-"+cacheRandom())
-	if os.Rename(dir, aside) == nil {
-		dir = aside
-	}
-	os.RemoveAll(dir)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"pgoci/layout"
+	"pgoci/unpack"
 )
 
 // viewDirs are the image root directories merged into the root's view:
@@ -86,7 +87,9 @@ func (i *installer) commit18(st *staged, prev *Installed) (Installed, error) {
 	// remove them first, so that a path that was a file and is now a
 	// directory (lib/plugins -> lib/plugins/a.so) can be created.
 	if prev != nil {
-		unlinkView(root, rec.Name, without(prev.View, view), recs)
+		if err := unlinkView(root, rec.Name, without(prev.View, view), recs); err != nil {
+			return Installed{}, err
+		}
 	}
 	if err := linkView(root, rec.Name, view, recs, i.opts.Durable); err != nil {
 		return Installed{}, err
@@ -183,7 +186,7 @@ func (i *installer) placePackage(src, pkgDir, hex string) error {
 		if err := os.Rename(dst, aside); err != nil {
 			return fmt.Errorf("extension: moving aside %s: %w", dst, err)
 		}
-		defer os.RemoveAll(aside)
+		defer unpack.RemoveAll(aside)
 	}
 	if err := os.Rename(src, dst); err != nil {
 		return fmt.Errorf("extension: publishing %s: %w", dst, err)
@@ -254,20 +257,28 @@ func linkedToOwner(t, p, name string, recs map[string]Installed) bool {
 // unlinkView removes the view links of a package, only where they still
 // point into it, then the directories left empty below the view's top
 // directories. A link to a file another package shares is pointed into
-// that package instead (recs, the records of the other packages).
-func unlinkView(root, name string, paths []string, recs map[string]Installed) {
+// that package instead (recs, the records of the other packages). It goes
+// on past a failure and returns every link it could not remove.
+func unlinkView(root, name string, paths []string, recs map[string]Installed) error {
+	var errs []error
 	for _, p := range paths {
 		abs := filepath.Join(root, filepath.FromSlash(p))
 		if t, err := os.Readlink(abs); err != nil || t != viewTarget(name, p) {
 			continue
 		}
 		if others := viewSharers(recs, name, p); len(others) > 0 {
-			replaceSymlink(abs, viewTarget(others[0], p), false)
+			if err := replaceSymlink(abs, viewTarget(others[0], p), false); err != nil {
+				errs = append(errs, err)
+			}
 			continue
 		}
-		os.Remove(abs)
+		if err := os.Remove(abs); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("extension: remove view link %s: %w", abs, err))
+			continue
+		}
 		pruneDirs(root, path.Dir(p))
 	}
+	return errors.Join(errs...)
 }
 
 // pruneDirs removes dir and its parents while they are empty, stopping at
@@ -283,13 +294,14 @@ func pruneDirs(root, dir string) {
 }
 
 // trash removes a directory that readers may still be walking: renamed
-// into the workspace first (atomic), then deleted.
+// into the workspace first (atomic), then deleted. What cannot be deleted
+// there stays in the state's tmp directory, which later calls clean.
 func (i *installer) trash(dir string) {
 	aside := i.ws.path("trash-" + cacheRandom())
 	if os.Rename(dir, aside) == nil {
 		dir = aside
 	}
-	os.RemoveAll(dir)
+	unpack.RemoveAll(dir)
 }
 
 // ancestorIn reports whether a parent directory of p is one of paths:

@@ -7,46 +7,17 @@ import (
 	"errors"
 	"io"
 	"os"
-	"syscall"
 	"testing"
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
 
 	"pgoci/internal/tartest"
+	"pgoci/internal/testuser"
 )
 
-// asNobody runs f with effective uid/gid 65534, as an unprivileged
-// installer runs, in a fresh directory that user owns; for a non-root test
-// process it runs f as is (the owner of a 0555 directory cannot unlink in
-// it either). Effective ids are restored afterwards.
-func asNobody(t *testing.T, f func(dir string)) {
-	t.Helper()
-	dir := t.TempDir()
-	if os.Geteuid() != 0 {
-		f(dir)
-		return
-	}
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(os.Chmod(dir, 0o755))
-	must(os.Chmod(dir+"/..", 0o755)) // the per-test parent of t.TempDir
-	work := dir + "/w"
-	must(os.Mkdir(work, 0o755))
-	must(os.Chown(work, 65534, 65534))
-	must(syscall.Setresgid(-1, 65534, -1))
-	must(syscall.Setresuid(-1, 65534, -1))
-	defer func() {
-		syscall.Setresuid(-1, 0, -1)
-		syscall.Setresgid(-1, 0, -1)
-		os.RemoveAll(work) // as root again
-	}()
-	f(work)
-}
+// asNobody runs f as an unprivileged user (see testuser.Unprivileged).
+func asNobody(t *testing.T, f func(dir string)) { testuser.Unprivileged(t, f) }
 
 func tarSource(t *testing.T, ents ...tartest.Entry) LayerSource {
 	blob := tartest.Tar(t, ents...)
@@ -144,4 +115,43 @@ func TestRemoveReadOnlyLowerDir(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestRemoveAllReadOnlyTree: RemoveAll removes a tree holding a 0555
+// directory as its unprivileged owner, does not follow a symlink out of
+// it, and is a no-op for a missing path.
+func TestRemoveAllReadOnlyTree(t *testing.T) {
+	asNobody(t, func(dir string) {
+		tree, outside := dir+"/tree", dir+"/outside"
+		for _, d := range []string{tree + "/ro", outside + "/keep"} {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(tree+"/ro/f", []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(outside, tree+"/ro/link"); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(tree+"/ro", 0o555); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(outside+"/keep", 0o555); err != nil {
+			t.Fatal(err)
+		}
+		if err := RemoveAll(tree); err != nil {
+			t.Fatalf("RemoveAll: %v", err)
+		}
+		if _, err := os.Lstat(tree); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("tree still there: %v", err)
+		}
+		if fi, err := os.Stat(outside + "/keep"); err != nil || fi.Mode().Perm() != 0o555 {
+			t.Errorf("the directory outside, behind a link, was changed: %v %v", fi.Mode(), err)
+		}
+		if err := RemoveAll(dir + "/missing"); err != nil {
+			t.Errorf("RemoveAll of a missing path: %v", err)
+		}
+		os.Chmod(outside+"/keep", 0o755)
+	})
 }

@@ -1,6 +1,7 @@
 package unpack
 
 import (
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -70,4 +71,16 @@ func removePath(p string) error {
 	}
 	defer r.Close()
 	return removeAll(r, filepath.Base(p))
+}
+
+// RemoveAll removes the tree at p, like [os.RemoveAll], including the
+// read-only directories layers may make: when a plain removal fails, it
+// gives the owner write permission on every directory under p, without
+// following symbolic links, and tries again. Use it to remove what Layer,
+// Apply or a Staging made, as an unprivileged process as well.
+func RemoveAll(p string) error {
+	if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return removePath(p)
 }
