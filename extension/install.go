@@ -91,9 +91,10 @@ type InstallOptions struct {
 	// the *linkage.LoadError naming the module, the missing library or
 	// symbol and where each was looked for.
 	SkipLinkCheck bool
-	// Durable fsyncs unpacked files, records and directories so that a
+	// Durable fsyncs the unpacked files and their directories so that a
 	// power loss after Install returns cannot lose the install. Default:
-	// off.
+	// off. Records and the lock file are always written durably: they are
+	// small, and a record lost would leave files nobody owns.
 	Durable bool
 	// Events receives progress; it is called from the installing
 	// goroutine and must return quickly. Default: none.
@@ -443,7 +444,7 @@ func (i *installer) installResolved(ctx context.Context, ref, version, name stri
 	if hasPrev && prev.Manifest == st.rec.Manifest && !prev.Pending {
 		if !dep && prev.Dependency {
 			prev.Dependency = false
-			if err := i.loc.writeRecord(prev, i.opts.Durable); err != nil {
+			if err := i.loc.writeRecord(prev); err != nil {
 				return err
 			}
 		}
@@ -499,7 +500,7 @@ func (i *installer) saveLock(ctx context.Context) error {
 		return err
 	}
 	defer lk.unlock()
-	return updateLockFile(p, i.pins, i.opts.Durable)
+	return updateLockFile(p, i.pins)
 }
 
 func (i *installer) workspace(ctx context.Context) error {

@@ -67,6 +67,27 @@ func (e *DependencyError) Error() string {
 // Unwrap returns the cause.
 func (e *DependencyError) Unwrap() error { return e.Err }
 
+// DamagedError reports install records that do not read (a power loss
+// can truncate one). [List] returns the records that read together with
+// it; [Repair] rebuilds or quarantines the damaged ones. It wraps
+// [ErrState].
+type DamagedError struct {
+	// Records maps each damaged record's package name to why it does not
+	// read.
+	Records map[string]error
+}
+
+func (e *DamagedError) Error() string {
+	var parts []string
+	for _, name := range keysSorted(e.Records) {
+		parts = append(parts, fmt.Sprintf("%s (%v)", name, e.Records[name]))
+	}
+	return fmt.Sprintf("%s: damaged install records: %s; run Repair (pgoci repair) to rebuild or quarantine them", ErrState, strings.Join(parts, ", "))
+}
+
+// Unwrap returns ErrState.
+func (e *DamagedError) Unwrap() error { return ErrState }
+
 // InUseError reports an [Uninstall] refused because installed packages
 // require one of the package's extensions. It wraps [ErrInUse].
 type InUseError struct {

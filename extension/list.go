@@ -26,18 +26,23 @@ type ListOptions struct {
 // name, version, digests, extensions, preload and restart needs, files.
 // A location with no state yet has no package. List takes no lock: records
 // are replaced atomically, so it sees each one before or after an install.
+// Records that do not read are a *[DamagedError], returned with the
+// records that do.
 func List(ctx context.Context, opts ListOptions) ([]Installed, error) {
 	loc, err := openLocation(ctx, opts.Root, opts.PGConfig, opts.StateDir, "")
 	if err != nil {
 		return nil, err
 	}
-	recs, err := loc.readRecords()
+	recs, damaged, err := loc.readState()
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Installed, 0, len(recs))
 	for _, name := range keysSorted(recs) {
 		out = append(out, recs[name])
+	}
+	if len(damaged) > 0 {
+		return out, &DamagedError{Records: damaged}
 	}
 	return out, nil
 }

@@ -79,7 +79,7 @@ func (lf lockFileData) pinned(ref, version string) (string, lockEntry, bool) {
 
 // updateLockFile merges entries into the lock file at path. The caller
 // holds the root's lock, so concurrent installs do not lose entries.
-func updateLockFile(path string, entries map[string]lockEntry, durable bool) error {
+func updateLockFile(path string, entries map[string]lockEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
@@ -97,5 +97,5 @@ func updateLockFile(path string, entries map[string]lockEntry, durable bool) err
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return stateWriteFile(path, append(b, '\n'), durable)
+	return stateWriteFile(path, append(b, '\n'), true) // small: always durable
 }

@@ -91,8 +91,9 @@ func FuzzLockFile(f *testing.F) {
 	})
 }
 
-// FuzzRecord reads arbitrary install records: an error wrapping ErrState
-// or a record of the right name, never a panic.
+// FuzzRecord reads arbitrary install records: a record of the right name,
+// or a damaged record reported with an error wrapping ErrState, never a
+// panic.
 func FuzzRecord(f *testing.F) {
 	f.Add([]byte(`{"name":"cube","manifest":"sha256:` + strings.Repeat("b", 64) + `","files":[{"path":"lib/cube.so","size":3}]}`))
 	f.Add([]byte(`{"name":"other"}`))
@@ -105,10 +106,13 @@ func FuzzRecord(f *testing.F) {
 		if err := os.WriteFile(loc.recordPath("cube"), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		recs, err := loc.readRecords()
+		recs, damaged, err := loc.readState()
 		if err != nil {
-			if !errors.Is(err, ErrState) {
-				t.Fatalf("error %v does not wrap ErrState", err)
+			t.Fatal(err)
+		}
+		if why, bad := damaged["cube"]; bad {
+			if !errors.Is(why, ErrState) || len(recs) != 0 {
+				t.Fatalf("damaged: %v (wraps ErrState: %v), records %v", why, errors.Is(why, ErrState), recs)
 			}
 			return
 		}

@@ -86,7 +86,7 @@ func (i *installer) commit17(st *staged, prev *Installed) (Installed, error) {
 	if prev != nil {
 		pending.Files = unionFiles(prev.Files, rec.Files)
 	}
-	if err := i.loc.writeRecord(pending, i.opts.Durable); err != nil {
+	if err := i.loc.writeRecord(pending); err != nil {
 		return Installed{}, err
 	}
 	// Modules and scripts first, control files last.
@@ -108,7 +108,7 @@ func (i *installer) commit17(st *staged, prev *Installed) (Installed, error) {
 		rec.Dirs = pruneDirs17(rec.Dirs)
 	}
 	rec.InstalledAt = time.Now().UTC().Truncate(time.Second)
-	if err := i.loc.writeRecord(rec, i.opts.Durable); err != nil {
+	if err := i.loc.writeRecord(rec); err != nil {
 		return Installed{}, err
 	}
 	return rec, nil

@@ -196,7 +196,7 @@ func TestInstallPG17InterruptedCommit(t *testing.T) {
 	}
 	rec.Pending = true
 	rec.Files = append(rec.Files, InstalledFile{Path: script, Size: 3})
-	if err := loc.writeRecord(rec, false); err != nil {
+	if err := loc.writeRecord(rec); err != nil {
 		t.Fatal(err)
 	}
 	drift, err := Verify(ctx, ListOptions{PGConfig: pgConfig})

@@ -67,6 +67,10 @@ type Installed struct {
 	// pending by a crash lists every file the interrupted commit may have
 	// written, so that the next install or uninstall can finish the job.
 	Pending bool `json:"pending,omitempty"`
+	// Repaired is set on a record [Repair] rebuilt from the files on disk:
+	// Reference, Resolved and the digests are then unknown; installing
+	// the package again restores them.
+	Repaired bool `json:"repaired,omitempty"`
 	// InstalledAt is when the commit finished.
 	InstalledAt time.Time `json:"installedAt"`
 }

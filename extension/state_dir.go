@@ -123,28 +123,44 @@ func checkName(name string) error {
 	return nil
 }
 
-// readRecords reads every install record; a missing state is no record.
+// readRecords reads every install record that reads; a missing state is
+// no record. Damaged records (see readState) are left out: their files
+// are then owned by nobody pgoci knows, which every check refuses to
+// touch.
 func (l location) readRecords() (map[string]Installed, error) {
+	recs, _, err := l.readState()
+	return recs, err
+}
+
+// readState reads every install record, and says why each damaged one
+// (truncated by a power loss, say) does not read, by package name.
+func (l location) readState() (recs map[string]Installed, damaged map[string]error, err error) {
 	entries, err := os.ReadDir(l.recordsDir())
 	if errors.Is(err, fs.ErrNotExist) {
-		return map[string]Installed{}, nil
+		return map[string]Installed{}, nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrState, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrState, err)
 	}
-	recs := make(map[string]Installed, len(entries))
+	recs = make(map[string]Installed, len(entries))
 	for _, e := range entries {
 		name, ok := strings.CutSuffix(e.Name(), ".json")
 		if !ok || !e.Type().IsRegular() || checkName(name) != nil {
 			continue
 		}
 		rec, err := l.readRecord(name)
-		if err != nil {
-			return nil, err
+		switch {
+		case errors.Is(err, ErrNotInstalled): // removed meanwhile
+		case err != nil:
+			if damaged == nil {
+				damaged = map[string]error{}
+			}
+			damaged[name] = err
+		default:
+			recs[name] = rec
 		}
-		recs[name] = rec
 	}
-	return recs, nil
+	return recs, damaged, nil
 }
 
 // readRecord reads one install record; ok is false when there is none.
@@ -166,22 +182,23 @@ func (l location) readRecord(name string) (Installed, error) {
 	return rec, nil
 }
 
-func (l location) writeRecord(rec Installed, durable bool) error {
+// writeRecord replaces rec's record durably (file and directory synced,
+// whatever InstallOptions.Durable says): records are small, and one lost
+// to a power loss would leave files nobody owns.
+func (l location) writeRecord(rec Installed) error {
 	b, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
 		return err
 	}
-	return stateWriteFile(l.recordPath(rec.Name), append(b, '\n'), durable)
+	return stateWriteFile(l.recordPath(rec.Name), append(b, '\n'), true)
 }
 
-func (l location) removeRecord(name string, durable bool) error {
+// removeRecord removes name's record, durably.
+func (l location) removeRecord(name string) error {
 	if err := os.Remove(l.recordPath(name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	if durable {
-		return stateSyncDir(l.recordsDir())
-	}
-	return nil
+	return stateSyncDir(l.recordsDir())
 }
 
 // stateWriteFile writes data to a temporary file next to path and renames

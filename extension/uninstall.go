@@ -26,9 +26,6 @@ type UninstallOptions struct {
 	// Force removes the package even when installed packages require
 	// one of its extensions. Default: refused with an *[InUseError].
 	Force bool
-	// Durable fsyncs the record directory after the record is removed.
-	// Default: off.
-	Durable bool
 	// Events receives an EventRemove. Default: none.
 	Events func(Event)
 }
@@ -79,9 +76,12 @@ func Uninstall(ctx context.Context, name string, opts UninstallOptions) (Removed
 		return Removed{}, err
 	}
 	defer lk.unlock()
-	recs, err := loc.readRecords()
+	recs, damaged, err := loc.readState()
 	if err != nil {
 		return Removed{}, err
+	}
+	if why, bad := damaged[name]; bad {
+		return Removed{}, &DamagedError{Records: map[string]error{name: why}}
 	}
 	rec, ok := recs[name]
 	if !ok {
@@ -92,7 +92,7 @@ func Uninstall(ctx context.Context, name string, opts UninstallOptions) (Removed
 	}
 	pending := rec
 	pending.Pending = true
-	if err := loc.writeRecord(pending, opts.Durable); err != nil {
+	if err := loc.writeRecord(pending); err != nil {
 		return Removed{}, err
 	}
 	out := Removed{Installed: rec}
@@ -104,7 +104,7 @@ func Uninstall(ctx context.Context, name string, opts UninstallOptions) (Removed
 	if err != nil {
 		return out, fmt.Errorf("extension: uninstall %s: %w (the record stays; uninstall again to finish)", name, err)
 	}
-	if err := loc.removeRecord(name, opts.Durable); err != nil {
+	if err := loc.removeRecord(name); err != nil {
 		return out, err
 	}
 	if opts.Events != nil {

@@ -40,6 +40,9 @@ const (
 	DriftType     = "wrong type"
 	DriftLink     = "link changed"
 	DriftPending  = "pending" // a commit was interrupted: install again
+	// DriftDamaged: the record does not read (Detail says why): run
+	// [Repair].
+	DriftDamaged = "damaged record"
 	// DriftCannotLoad: the module's files are intact, but it would no
 	// longer load into the server (a library it needs was removed or
 	// replaced, or the server changed): see Detail.
@@ -52,20 +55,20 @@ const (
 // none is a nil slice. It takes no lock, so run it when no install is
 // committing.
 func Verify(ctx context.Context, opts ListOptions) ([]Drift, error) {
-	recs, err := List(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
 	loc, err := openLocation(ctx, opts.Root, opts.PGConfig, opts.StateDir, "")
 	if err != nil {
 		return nil, err
 	}
-	byName := make(map[string]Installed, len(recs))
-	for _, rec := range recs {
-		byName[rec.Name] = rec
+	byName, damaged, err := loc.readState()
+	if err != nil {
+		return nil, err
 	}
 	var drift []Drift
-	for _, rec := range recs {
+	for _, name := range keysSorted(damaged) {
+		drift = append(drift, Drift{Package: name, Path: loc.recordPath(name), Problem: DriftDamaged, Detail: damaged[name].Error()})
+	}
+	for _, name := range keysSorted(byName) {
+		rec := byName[name]
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}

@@ -70,7 +70,7 @@ func (i *installer) commit18(st *staged, prev *Installed) (Installed, error) {
 	if prev != nil {
 		pending.View = union(prev.View, view)
 	}
-	if err := i.loc.writeRecord(pending, i.opts.Durable); err != nil {
+	if err := i.loc.writeRecord(pending); err != nil {
 		return Installed{}, err
 	}
 	pkgDir := filepath.Join(root, filepath.FromSlash(packageDir(rec.Name)))
@@ -95,7 +95,7 @@ func (i *installer) commit18(st *staged, prev *Installed) (Installed, error) {
 		return Installed{}, err
 	}
 	rec.InstalledAt = time.Now().UTC().Truncate(time.Second)
-	if err := i.loc.writeRecord(rec, i.opts.Durable); err != nil {
+	if err := i.loc.writeRecord(rec); err != nil {
 		return Installed{}, err
 	}
 	i.trashOldVersions(pkgDir, hex)
@@ -119,10 +119,10 @@ func (i *installer) trashOldVersions(pkgDir, current string) {
 // pending one (or removes it when there was none).
 func (i *installer) restoreRecord(name string, prev *Installed) {
 	if prev != nil {
-		i.loc.writeRecord(*prev, i.opts.Durable)
+		i.loc.writeRecord(*prev)
 		return
 	}
-	i.loc.removeRecord(name, i.opts.Durable)
+	i.loc.removeRecord(name)
 }
 
 // checkViewConflicts refuses view paths that another package owns with
