@@ -431,6 +431,9 @@ func (i *installer) installResolved(ctx context.Context, ref, version, name stri
 		return err
 	}
 	defer lk.unlock()
+	if err := i.loc.recoverPending(); err != nil {
+		return err
+	}
 	if !i.opts.NoDeps {
 		if err := i.requiresStillMet(st.rec); err != nil {
 			return err

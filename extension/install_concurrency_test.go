@@ -94,17 +94,31 @@ func TestInstallHelperProcess(t *testing.T) {
 	if job == "" {
 		return
 	}
-	var j struct{ Ref, Root, Cache string }
+	var j struct{ Ref, Root, PGConfig, Cache, StallAt string }
 	if err := json.Unmarshal([]byte(job), &j); err != nil {
 		t.Fatal(err)
 	}
-	opts := InstallOptions{Root: j.Root, CacheDir: j.Cache, Events: func(e Event) {
+	if j.StallAt != "" {
+		// Hold the commit at one step until the parent kills us.
+		commitStep = func(step string) error {
+			if step == j.StallAt {
+				fmt.Println("stalled", step)
+				time.Sleep(time.Hour)
+			}
+			return nil
+		}
+	}
+	target := instTarget(18)
+	if j.PGConfig != "" {
+		target = instTarget(17)
+	}
+	opts := InstallOptions{Root: j.Root, PGConfig: j.PGConfig, CacheDir: j.Cache, Events: func(e Event) {
 		fmt.Printf("%s %d\n", e.Kind, e.Bytes)
 		if e.Kind == EventFetch {
 			time.Sleep(100 * time.Millisecond) // slow unpacking down
 		}
 	}}
-	_, err := Install(context.Background(), j.Ref, instTarget(18), opts)
+	_, err := Install(context.Background(), j.Ref, target, opts)
 	fmt.Println("finished", err)
 	os.Exit(0)
 }

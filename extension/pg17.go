@@ -86,7 +86,13 @@ func (i *installer) commit17(st *staged, prev *Installed) (Installed, error) {
 	if prev != nil {
 		pending.Files = unionFiles(prev.Files, rec.Files)
 	}
+	if err := commitStep("pending"); err != nil {
+		return Installed{}, err
+	}
 	if err := i.loc.writeRecord(pending); err != nil {
+		return Installed{}, err
+	}
+	if err := commitStep("place"); err != nil {
 		return Installed{}, err
 	}
 	// Modules and scripts first, control files last.
@@ -101,11 +107,17 @@ func (i *installer) commit17(st *staged, prev *Installed) (Installed, error) {
 			return Installed{}, err
 		}
 	}
+	if err := commitStep("unlink"); err != nil {
+		return Installed{}, err
+	}
 	if prev != nil {
 		if _, err := removeFiles17(unshared(staleFiles(prev.Files, rec.Files), recs, rec.Name)); err != nil {
 			return Installed{}, err
 		}
 		rec.Dirs = pruneDirs17(rec.Dirs)
+	}
+	if err := commitStep("record"); err != nil {
+		return Installed{}, err
 	}
 	rec.InstalledAt = time.Now().UTC().Truncate(time.Second)
 	if err := i.loc.writeRecord(rec); err != nil {

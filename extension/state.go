@@ -67,6 +67,9 @@ type Installed struct {
 	// pending by a crash lists every file the interrupted commit may have
 	// written, so that the next install or uninstall can finish the job.
 	Pending bool `json:"pending,omitempty"`
+	// Previous is, in a pending record, the record it replaces (PostgreSQL
+	// 18 mode): what a commit interrupted before its switch rolls back to.
+	Previous *Installed `json:"previous,omitempty"`
 	// Repaired is set on a record [Repair] rebuilt from the files on disk:
 	// Reference, Resolved and the digests are then unknown; installing
 	// the package again restores them.

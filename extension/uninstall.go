@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -76,6 +75,9 @@ func Uninstall(ctx context.Context, name string, opts UninstallOptions) (Removed
 		return Removed{}, err
 	}
 	defer lk.unlock()
+	if err := loc.recoverPending(); err != nil {
+		return Removed{}, err
+	}
 	recs, damaged, err := loc.readState()
 	if err != nil {
 		return Removed{}, err
@@ -135,16 +137,7 @@ func (l location) remove18(rec Installed, recs map[string]Installed) error {
 	if err := unlinkView(l.root, rec.Name, rec.View, recs); err != nil {
 		return err
 	}
-	dir := filepath.Join(l.root, "packages", rec.Name)
-	aside := filepath.Join(l.tmpDir(), "removed-"+cacheRandom())
-	if err := os.Rename(dir, aside); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		return fmt.Errorf("extension: remove %s: %w", dir, err)
-	}
-	unpack.RemoveAll(aside)
-	return nil
+	return l.trash(filepath.Join(l.root, filepath.FromSlash(packageDir(rec.Name))))
 }
 
 // dependents maps each other installed package requiring an extension of

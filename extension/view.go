@@ -48,10 +48,12 @@ func viewTarget(name, p string) string {
 
 // commit18 publishes a staged package into the root (PostgreSQL 18 mode),
 // under the root's lock: conflicts are checked before anything changes;
-// a pending record is written; the package directory is renamed into
-// packages/<name>/; current is switched with one rename; the view links
-// are added and the stale ones removed; the record is written; the old
-// version's directory is removed.
+// a pending record is written (holding the previous one); the package
+// directory is renamed into packages/<name>/; current is switched with
+// one rename, the point of no return; then finish18 completes the switch.
+// A failure before the switch rolls back (the previous record is put
+// back, the new directory goes); one after it leaves the pending record,
+// and the next install or uninstall rolls forward (recoverPending).
 func (i *installer) commit18(st *staged, prev *Installed) (Installed, error) {
 	root, rec := i.loc.root, st.rec
 	recs, err := i.loc.readRecords()
@@ -69,60 +71,135 @@ func (i *installer) commit18(st *staged, prev *Installed) (Installed, error) {
 	pending.Pending = true
 	if prev != nil {
 		pending.View = union(prev.View, view)
+		pending.Previous = prev
+	}
+	if err := commitStep("pending"); err != nil {
+		return Installed{}, err
 	}
 	if err := i.loc.writeRecord(pending); err != nil {
 		return Installed{}, err
 	}
 	pkgDir := filepath.Join(root, filepath.FromSlash(packageDir(rec.Name)))
-	err = i.placePackage(st.dir, pkgDir, hex)
+	err = commitStep("place")
+	if err == nil {
+		err = i.placePackage(st.dir, pkgDir, hex)
+	}
+	if err == nil {
+		err = commitStep("switch")
+	}
 	if err == nil {
 		err = switchCurrent(pkgDir, hex, i.opts.Durable)
 	}
 	if err != nil {
-		// Nothing is visible yet: put the previous record back.
-		i.restoreRecord(rec.Name, prev)
+		return Installed{}, errors.Join(err, i.loc.rollBack18(pending, recs))
+	}
+	done, err := i.loc.finish18(pending, recs, i.opts.Durable)
+	if err != nil {
+		return Installed{}, fmt.Errorf("%w (%s %s is live; the next install or uninstall finishes the switch)", err, rec.Name, rec.Version)
+	}
+	return done, nil
+}
+
+// commitStep is a test seam: it is called before each step of a commit
+// ("pending", "place", "switch", "unlink", "link", "record"; PostgreSQL
+// 17 mode has no "switch" or "link"), and an error it returns stops the
+// commit there, as a failure of that step would.
+var commitStep = func(step string) error { return nil }
+
+// finish18 completes a switch whose current link already names the new
+// version: the view links of the previous version that the new one lacks
+// are removed first (so that a path that was a file and is now a
+// directory, lib/plugins -> lib/plugins/a.so, can be made), the new links
+// added, the record written and the old version directories removed.
+// It is idempotent: the next call runs it again after a failure.
+func (l location) finish18(pending Installed, recs map[string]Installed, durable bool) (Installed, error) {
+	rec := pending
+	rec.View = viewPaths(rec.Files)
+	rec.Pending, rec.Previous = false, nil
+	if err := commitStep("unlink"); err != nil {
 		return Installed{}, err
 	}
-	// Links to files the new version lacks dangle once current switched:
-	// remove them first, so that a path that was a file and is now a
-	// directory (lib/plugins -> lib/plugins/a.so) can be created.
-	if prev != nil {
-		if err := unlinkView(root, rec.Name, without(prev.View, view), recs); err != nil {
-			return Installed{}, err
-		}
+	if err := unlinkView(l.root, rec.Name, without(pending.View, rec.View), recs); err != nil {
+		return Installed{}, err
 	}
-	if err := linkView(root, rec.Name, view, recs, i.opts.Durable); err != nil {
+	if err := commitStep("link"); err != nil {
+		return Installed{}, err
+	}
+	if err := linkView(l.root, rec.Name, rec.View, recs, durable); err != nil {
+		return Installed{}, err
+	}
+	if err := commitStep("record"); err != nil {
 		return Installed{}, err
 	}
 	rec.InstalledAt = time.Now().UTC().Truncate(time.Second)
-	if err := i.loc.writeRecord(rec); err != nil {
+	if err := l.writeRecord(rec); err != nil {
 		return Installed{}, err
 	}
-	i.trashOldVersions(pkgDir, hex)
+	l.trashOldVersions(rec.Name, path.Base(rec.Dir))
 	return rec, nil
+}
+
+// rollBack18 undoes a commit whose switch did not happen: the previous
+// record is put back (the previous version is still what current names),
+// or, for a first install, the record and the package's links and
+// directory go.
+func (l location) rollBack18(pending Installed, recs map[string]Installed) error {
+	if prev := pending.Previous; prev != nil {
+		if err := l.writeRecord(*prev); err != nil {
+			return err
+		}
+		l.trashOldVersions(prev.Name, path.Base(prev.Dir))
+		return nil
+	}
+	if err := unlinkView(l.root, pending.Name, pending.View, recs); err != nil {
+		return err
+	}
+	if err := l.trash(filepath.Join(l.root, filepath.FromSlash(packageDir(pending.Name)))); err != nil {
+		return err
+	}
+	return l.removeRecord(pending.Name)
+}
+
+// recoverPending finishes the commits a crash or a failure interrupted,
+// under the root's lock (PostgreSQL 18 mode): one whose current link
+// names the new version rolls forward, any other rolls back.
+func (l location) recoverPending() error {
+	if l.pg17() {
+		return nil
+	}
+	recs, err := l.readRecords()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, name := range keysSorted(recs) {
+		rec := recs[name]
+		if !rec.Pending || rec.Dir == "" {
+			continue
+		}
+		pkgDir := filepath.Join(l.root, filepath.FromSlash(packageDir(name)))
+		if cur, err := os.Readlink(filepath.Join(pkgDir, "current")); err == nil && cur == path.Base(rec.Dir) {
+			_, err = l.finish18(rec, recs, false)
+			errs = append(errs, err)
+		} else {
+			errs = append(errs, l.rollBack18(rec, recs))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // trashOldVersions removes every version directory of a package but the
 // current one: the previous version after an upgrade, and any left by an
-// interrupted commit (whose pending record already named the new one).
-// The root's lock is held, so no other commit of the package is running.
-func (i *installer) trashOldVersions(pkgDir, current string) {
+// interrupted commit. The root's lock is held, so no other commit of the
+// package is running.
+func (l location) trashOldVersions(name, current string) {
+	pkgDir := filepath.Join(l.root, filepath.FromSlash(packageDir(name)))
 	entries, _ := os.ReadDir(pkgDir)
 	for _, e := range entries {
 		if e.IsDir() && e.Name() != current && e.Name() != "current" {
-			i.trash(filepath.Join(pkgDir, e.Name()))
+			l.trash(filepath.Join(pkgDir, e.Name()))
 		}
 	}
-}
-
-// restoreRecord puts back the record a failed commit replaced by its
-// pending one (or removes it when there was none).
-func (i *installer) restoreRecord(name string, prev *Installed) {
-	if prev != nil {
-		i.loc.writeRecord(*prev)
-		return
-	}
-	i.loc.removeRecord(name)
 }
 
 // checkViewConflicts refuses view paths that another package owns with
@@ -294,14 +371,23 @@ func pruneDirs(root, dir string) {
 }
 
 // trash removes a directory that readers may still be walking: renamed
-// into the workspace first (atomic), then deleted. What cannot be deleted
-// there stays in the state's tmp directory, which later calls clean.
-func (i *installer) trash(dir string) {
-	aside := i.ws.path("trash-" + cacheRandom())
-	if os.Rename(dir, aside) == nil {
-		dir = aside
+// into the state's tmp directory first (atomic), then deleted. What
+// cannot be deleted there is left for later calls to clean (cleanTmp);
+// the error says the directory could be neither moved nor removed.
+func (l location) trash(dir string) error {
+	aside := filepath.Join(l.tmpDir(), "removed-"+cacheRandom())
+	err := os.Rename(dir, aside)
+	switch {
+	case err == nil:
+		unpack.RemoveAll(aside)
+		return nil
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
 	}
-	unpack.RemoveAll(dir)
+	if rerr := unpack.RemoveAll(dir); rerr != nil {
+		return fmt.Errorf("extension: remove %s: %w", dir, errors.Join(err, rerr))
+	}
+	return nil
 }
 
 // ancestorIn reports whether a parent directory of p is one of paths:
