@@ -293,3 +293,114 @@ func cacheRandom() string {
 
 // installIsLayout reports whether ref names an OCI layout ("oci:DIR").
 func installIsLayout(ref string) bool { return strings.HasPrefix(ref, resolve.LayoutPrefix) }
+
+// layerReader opens a layer for unpack.Layer, which verifies its digest
+// and size as it reads: the cache does not hash the bytes a second time.
+// A cached copy is read as is; a fetched one is teed into a temporary
+// file. done must be called with the unpacker's error: a verified fetch
+// is kept in the cache, a cached copy that failed its digest is removed
+// from it (and the error says so), anything else is discarded.
+func (s *cachedSource) layerReader(ctx context.Context, l ocispec.Descriptor) (io.ReadCloser, func(error) error, error) {
+	c := s.cache
+	if p, ok := c.path(l.Digest); ok {
+		if f, err := os.Open(p); err == nil {
+			if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() == l.Size {
+				return f, func(err error) error {
+					// A failure may come from a copy spoiled on disk: the
+					// copy is hashed then (only then), and dropped if so.
+					if err != nil && !errors.Is(err, context.Canceled) && !c.holds(p, l) {
+						os.Remove(p)
+						return fmt.Errorf("extension: cached blob %s is corrupt (removed from the cache; try again): %w", l.Digest, err)
+					}
+					return err
+				}, nil
+			}
+			f.Close()
+		}
+	}
+	rc, err := s.src.Fetch(ctx, l)
+	if err != nil {
+		return nil, nil, err
+	}
+	t := s.cache.rawTee(rc, l)
+	return t, t.done, nil
+}
+
+// holds reports whether the file at p hashes to desc.
+func (c *blobCache) holds(p string, desc ocispec.Descriptor) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	_, err = io.Copy(io.Discard, verify.NewReader(f, desc, nil))
+	return err == nil
+}
+
+// rawTee is tee without hashing: the caller verifies the bytes and says
+// so with done.
+func (c *blobCache) rawTee(rc io.ReadCloser, desc ocispec.Descriptor) *rawTeeReader {
+	t := &rawTeeReader{rc: rc}
+	p, ok := c.path(desc.Digest)
+	if !ok || desc.Size < 0 {
+		return t
+	}
+	f, err := os.CreateTemp(c.tmpDir(), desc.Digest.Encoded()[:min(16, len(desc.Digest.Encoded()))]+"-*")
+	if err == nil {
+		t.f, t.dst, t.size = f, p, desc.Size
+	}
+	return t
+}
+
+type rawTeeReader struct {
+	rc   io.ReadCloser
+	f    *os.File // nil when not caching
+	dst  string
+	n    int64
+	size int64
+}
+
+func (t *rawTeeReader) Read(p []byte) (int, error) {
+	n, err := t.rc.Read(p)
+	if n > 0 && t.f != nil {
+		t.n += int64(n)
+		if _, werr := t.f.Write(p[:n]); werr != nil || t.n > t.size {
+			t.discard()
+		}
+	}
+	return n, err
+}
+
+func (t *rawTeeReader) Close() error { return t.rc.Close() }
+
+// done keeps the copy when the bytes verified (err is nil) and all of
+// them were written, and discards it otherwise; it returns err.
+func (t *rawTeeReader) done(err error) error {
+	if t.f == nil {
+		return err
+	}
+	if err != nil || t.n != t.size {
+		t.discard()
+		return err
+	}
+	name := t.f.Name()
+	cerr := t.f.Close()
+	t.f = nil
+	if cerr == nil {
+		if cerr = os.MkdirAll(filepath.Dir(t.dst), 0o755); cerr == nil {
+			cerr = os.Rename(name, t.dst)
+		}
+	}
+	if cerr != nil {
+		os.Remove(name) // not cached: the install itself is fine
+	}
+	return nil
+}
+
+func (t *rawTeeReader) discard() {
+	if t.f != nil {
+		t.f.Close()
+		os.Remove(t.f.Name())
+		t.f = nil
+	}
+}

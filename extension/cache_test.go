@@ -2,6 +2,7 @@ package extension
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -40,8 +41,8 @@ func TestInstallCache(t *testing.T) {
 	byDigest := srv.Host() + "/ext/cube@" + idx.String()
 	srv.ResetRequests()
 	install(byDigest)
-	if n := len(srv.Requests()); n != 3 {
-		t.Errorf("cold install by digest: %d requests, want 3 (index, manifest, layer): %v", n, instRequests(srv))
+	if n := len(srv.Requests()); n != 4 {
+		t.Errorf("cold install by digest: %d requests, want 4 (index, manifest, config, layer): %v", n, instRequests(srv))
 	}
 	srv.ResetRequests()
 	install(byDigest)
@@ -68,17 +69,17 @@ func TestCacheCorruptEntry(t *testing.T) {
 	}
 	c := &blobCache{dir: cache}
 	rec := res.Packages[0]
-	// The layer is the only blob bigger than a manifest: find it by
-	// elimination.
+	// The cache holds the index, the manifest, the config and the layer.
 	entries, _ := os.ReadDir(filepath.Join(cache, "blobs", "sha256"))
-	var layer string
-	for _, e := range entries {
-		if e.Name() != rec.Index.Encoded() && e.Name() != rec.Manifest.Encoded() {
-			layer = filepath.Join(cache, "blobs", "sha256", e.Name())
-		}
+	if len(entries) != 4 {
+		t.Fatalf("cache holds %d blobs, want 4", len(entries))
 	}
-	if layer == "" || len(entries) != 3 {
-		t.Fatalf("cache holds %d blobs, want 3", len(entries))
+	layer := filepath.Join(cache, "blobs", "sha256", res.Packages[0].Resolved[strings.LastIndex(res.Packages[0].Resolved, ":")+1:])
+	if m, err := os.ReadFile(layer); err == nil {
+		// Resolved names the manifest: its first layer is the blob to spoil.
+		var man struct{ Layers []struct{ Digest string } }
+		json.Unmarshal(m, &man)
+		layer = filepath.Join(cache, "blobs", "sha256", strings.TrimPrefix(man.Layers[0].Digest, "sha256:"))
 	}
 	b, _ := os.ReadFile(layer)
 	b[len(b)/2] ^= 0xff

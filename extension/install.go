@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"path"
 	"path/filepath"
 	"time"
 
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"pgoci/labels"
@@ -96,8 +98,9 @@ type InstallOptions struct {
 	// off. Records and the lock file are always written durably: they are
 	// small, and a record lost would leave files nobody owns.
 	Durable bool
-	// Events receives progress; it is called from the installing
-	// goroutine and must return quickly. Default: none.
+	// Events receives progress. It is called from one goroutine at a
+	// time, not always the one that called Install (fetch progress comes
+	// from the unpacker's), and must return quickly. Default: none.
 	Events func(Event)
 }
 
@@ -168,7 +171,10 @@ func Install(ctx context.Context, ref string, target resolve.Target, opts Instal
 	}
 	res := Result{Packages: i.done}
 	if !loc.pg17() {
-		res.Settings, _ = layout.PathSettings([]string{loc.root})
+		var serr error
+		if res.Settings, serr = layout.PathSettings([]string{loc.root}); err == nil {
+			err = serr
+		}
 	}
 	return res, err
 }
@@ -374,7 +380,8 @@ func (i *installer) resolve(ctx context.Context, ref, version string) (resolve.R
 	if i.cache != nil && !installIsLayout(target) {
 		src = &cachedSource{src: src, cache: i.cache}
 	}
-	res, err := resolve.Resolve(ctx, src, r, i.target, resolve.Options{Policy: i.opts.Policy, Version: pinnedVersion, Remote: i.opts.Remote})
+	// The config is read for its diff_ids, which the unpacker verifies.
+	res, err := resolve.Resolve(ctx, src, r, i.target, resolve.Options{Policy: i.opts.Policy, Version: pinnedVersion, Remote: i.opts.Remote, FetchConfig: true})
 	if err != nil && pinned && !i.opts.UpdateLock {
 		return res, nil, fmt.Errorf("%w: %s is pinned to %s by the lock file %s (install with UpdateLock to re-resolve): %w",
 			ErrPinned, ref, entry.Digest, i.lockPath(), err)
@@ -498,7 +505,7 @@ func (i *installer) saveLock(ctx context.Context) error {
 	if p == "" || len(i.pins) == 0 {
 		return nil
 	}
-	lk, err := lockFile(context.WithoutCancel(ctx), i.loc.lockPath())
+	lk, err := lockFile(ctx, i.loc.lockPath())
 	if err != nil {
 		return err
 	}
@@ -542,9 +549,13 @@ func (i *installer) stage(ctx context.Context, ref, name string, res resolve.Res
 		return nil, err
 	}
 	defer s.Discard()
+	diffIDs, err := layerDiffIDs(res)
+	if err != nil {
+		return nil, err
+	}
 	var base, files int64
-	for _, l := range layers {
-		st, err := i.layer(ctx, s, src, l, name, ref, res, base, total)
+	for k, l := range layers {
+		st, err := i.layer(ctx, s, src, l, diffIDs[k], name, ref, res, base, total)
 		if err != nil {
 			return nil, fmt.Errorf("extension: install %s: layer %s: %w", name, l.Digest, err)
 		}
@@ -567,8 +578,17 @@ func (i *installer) stage(ctx context.Context, ref, name string, res resolve.Res
 	return &staged{dir: dir, rec: newRecord(ref, name, res, fl)}, nil
 }
 
-func (i *installer) layer(ctx context.Context, s *unpack.Staging, src resolve.Source, l ocispec.Descriptor, name, ref string, res resolve.Resolved, base, total int64) (unpack.Stats, error) {
-	rc, err := src.Fetch(ctx, l)
+func (i *installer) layer(ctx context.Context, s *unpack.Staging, src resolve.Source, l ocispec.Descriptor, diffID digest.Digest, name, ref string, res resolve.Resolved, base, total int64) (unpack.Stats, error) {
+	var (
+		rc   io.ReadCloser
+		done = func(err error) error { return err }
+		err  error
+	)
+	if cs, ok := src.(*cachedSource); ok {
+		rc, done, err = cs.layerReader(ctx, l)
+	} else {
+		rc, err = src.Fetch(ctx, l)
+	}
 	if err != nil {
 		return unpack.Stats{}, err
 	}
@@ -577,9 +597,27 @@ func (i *installer) layer(ctx context.Context, s *unpack.Staging, src resolve.So
 		i.emit(Event{Kind: EventFetch, Package: name, Version: res.Metadata.Package.Version, Reference: ref, Digest: res.Manifest.Digest, Bytes: base + done, Total: total})
 	}
 	// An extension image never needs a symlinked parent directory (that is
-	// for usrmerge base images), so the strict mode refuses them.
-	opts := unpack.Options{Durable: i.opts.Durable, Progress: progress, NoSymlinkParents: true}
-	return unpack.Layer(ctx, s.Root(), rc, l, opts)
+	// for usrmerge base images), so the strict mode refuses them. The
+	// unpacker verifies digest, size and diff_id as it reads: the only
+	// hash of these bytes.
+	opts := unpack.Options{Durable: i.opts.Durable, Progress: progress, NoSymlinkParents: true, DiffID: diffID}
+	st, err := unpack.Layer(ctx, s.Root(), rc, l, opts)
+	return st, done(err)
+}
+
+// layerDiffIDs are the config's rootfs.diff_ids, one per layer: the
+// digest each layer's uncompressed tar must have. An image whose config
+// does not list one per layer is refused.
+func layerDiffIDs(res resolve.Resolved) ([]digest.Digest, error) {
+	n := len(res.ManifestBody.Layers)
+	if res.Image == nil || len(res.Image.RootFS.DiffIDs) != n {
+		got := 0
+		if res.Image != nil {
+			got = len(res.Image.RootFS.DiffIDs)
+		}
+		return nil, fmt.Errorf("%w: %s: the config lists %d diff_ids for %d layers", ErrNotInstallable, res.Reference, got, n)
+	}
+	return res.Image.RootFS.DiffIDs, nil
 }
 
 func newRecord(ref, name string, res resolve.Resolved, files []InstalledFile) Installed {

@@ -10,8 +10,8 @@ import (
 )
 
 // TestImportsNoPgoci keeps unpack a leaf: its non-test code imports no
-// other pgoci package (DESIGN.md: unpack and layout do not import each
-// other or resolve).
+// other pgoci package (the package map in the repository's doc.go: unpack
+// and layout do not import each other or resolve).
 func TestImportsNoPgoci(t *testing.T) {
 	files, err := filepath.Glob("*.go")
 	if err != nil {

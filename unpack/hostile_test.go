@@ -47,8 +47,8 @@ func raw(b ...[]byte) tartest.Entry { return tartest.Entry{Raw: bytes.Join(b, ni
 
 func tarOf(t testing.TB, ents ...tartest.Entry) []byte { return tartest.Tar(t, ents...) }
 
-// hostileCases is one case per hostile input in DESIGN.md "Unpacking: what
-// bad input gets", in its order.
+// hostileCases is one case per hostile input the package documentation
+// lists ("What bad input gets"), in its order.
 func hostileCases(t testing.TB) []hostileCase {
 	big := strings.Repeat("x", 2000)
 	plain := tarOf(t, file("a", "hello"))

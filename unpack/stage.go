@@ -78,10 +78,10 @@ func (s *Staging) Commit(durable bool) error {
 			return fmt.Errorf("unpack: sync %s: %w", s.dir, err)
 		}
 	}
-	if _, err := os.Lstat(s.dst); err == nil {
-		return fmt.Errorf("%w: %s", ErrExist, s.dst)
-	}
-	if err := os.Rename(s.dir, s.dst); err != nil {
+	if err := renameNoReplace(s.dir, s.dst); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("%w: %s", ErrExist, s.dst)
+		}
 		return fmt.Errorf("unpack: publish %s: %w", s.dst, err)
 	}
 	s.done = true
@@ -197,4 +197,15 @@ func applyOne(ctx context.Context, root *os.Root, l LayerSource, opts Options) (
 	}
 	defer rc.Close()
 	return Layer(ctx, root, rc, l.Descriptor, opts)
+}
+
+// renameCheck renames oldpath to newpath after checking that newpath does
+// not exist. Between the two, another process could create newpath: an
+// empty directory would then be replaced. renameNoReplace avoids that
+// where the system can.
+func renameCheck(oldpath, newpath string) error {
+	if _, err := os.Lstat(newpath); err == nil {
+		return &os.LinkError{Op: "rename", Old: oldpath, New: newpath, Err: os.ErrExist}
+	}
+	return os.Rename(oldpath, newpath)
 }

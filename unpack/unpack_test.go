@@ -158,3 +158,27 @@ func TestErrorMessages(t *testing.T) {
 		})
 	}
 }
+
+// TestCommitNeverReplacesAnEmptyDirectory: a directory that appears at the
+// destination between Stage and Commit, even an empty one (which a plain
+// rename would replace), makes Commit fail with ErrExist and stays.
+func TestCommitNeverReplacesAnEmptyDirectory(t *testing.T) {
+	dst := filepath.Join(t.TempDir(), "dst")
+	s, err := unpack.Stage(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Discard()
+	if err := os.Mkdir(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(s.Dir(), "x"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(false); !errors.Is(err, unpack.ErrExist) {
+		t.Errorf("Commit over an empty directory: %v, want ErrExist", err)
+	}
+	if names, _ := os.ReadDir(dst); len(names) != 0 {
+		t.Errorf("the directory at the destination was replaced: it holds %v", names)
+	}
+}
