@@ -28,6 +28,7 @@ func listCommand() command {
 		name:    "list",
 		usage:   []string{"[flags] " + locationUsage},
 		summary: "list installed packages: name, version, digest, extensions, preload needs",
+		details: "A location where pgoci never installed anything is an error, not an empty list.",
 		setup:   setupList,
 	}
 }
@@ -37,17 +38,21 @@ func verifyCommand() command {
 		name:    "verify",
 		usage:   []string{"[flags] " + locationUsage},
 		summary: "re-hash installed files against the install records and report any drift (exit 1 when there is some)",
-		details: "Each drifted file is a line on stdout.",
+		details: "Each drifted file is a line on stdout. A location where pgoci never installed anything is an error.",
 		setup:   setupVerify,
 	}
 }
 
-// openLocation checks the arguments of a location command.
+// openLocation checks the arguments of a location command and that the
+// location exists.
 func openLocation(ctx context.Context, loc *locationFlags, args []string, names ...string) error {
 	if err := wantArgs(args, names...); err != nil {
 		return err
 	}
-	return loc.check()
+	if err := loc.check(); err != nil {
+		return err
+	}
+	return loc.mustExist(ctx)
 }
 
 func setupUninstall(fs *flag.FlagSet) action {

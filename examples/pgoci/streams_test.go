@@ -1,6 +1,9 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -48,4 +51,53 @@ func TestResolveStdoutIsTheReference(t *testing.T) {
 			t.Errorf("resolve of a miss: stderr lacks %q:\n%s", want, errOut)
 		}
 	}
+}
+
+// TestLocationMustExist: list, verify and uninstall on a location pgoci
+// never installed into fail, naming it, instead of finding nothing.
+func TestLocationMustExist(t *testing.T) {
+	tmp := t.TempDir()
+	missing := filepath.Join(tmp, "missing")
+	empty := filepath.Join(tmp, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"list, no root", []string{"list", "--root", missing}, "no pgoci install root at " + missing + ": it does not exist"},
+		{"verify, no root", []string{"verify", "--root", missing}, "no pgoci install root at " + missing},
+		{"verify, root without state", []string{"verify", "--root", empty}, "no pgoci install root at " + empty + ": no .pgoci directory"},
+		{"uninstall, no root", []string{"uninstall", "x", "--root", missing}, "no pgoci install root at " + missing},
+		{"list, no state directory", []string{"list", "--pg-config", "pg_config", "--state", missing}, "no pgoci state at " + missing},
+	}
+	if runtime.GOOS != "windows" {
+		tests = append(tests, struct {
+			name string
+			args []string
+			want string
+		}{"verify, no default state directory", []string{"verify", "--pg-config", fakePGConfig(t, empty)},
+			"no pgoci state at " + filepath.Join(empty, "share", ".pgoci")})
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := pgoci(t, tt.args...)
+			if code != 1 || out != "" || !strings.Contains(errOut, tt.want) || strings.Count(errOut, "\n") != 1 {
+				t.Errorf("pgoci %s: exit %d, stdout %q, stderr %q; want exit 1 and %q", strings.Join(tt.args, " "), code, out, errOut, tt.want)
+			}
+		})
+	}
+}
+
+// fakePGConfig writes a pg_config script for a PostgreSQL 17 under prefix.
+func fakePGConfig(t *testing.T, prefix string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "pg_config")
+	script := "#!/bin/sh\necho 'VERSION = PostgreSQL 17.5'\necho 'SHAREDIR = " + prefix + "/share'\necho 'PKGLIBDIR = " + prefix + "/lib'\n"
+	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
