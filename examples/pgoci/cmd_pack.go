@@ -23,14 +23,20 @@ func packCommand() command {
 	}
 }
 
-const packDetails = `DIR is a "make install DESTDIR=..." tree or an image root layout. The image goes to REF's repository; then the index tagged REF's tag gets it, replacing an entry built for the same PostgreSQL major, platform, libc and distro.`
+const packDetails = `DIR is a "make install DESTDIR=..." tree or an image root layout. The image goes to REF's repository; then the index tagged REF's tag gets it, replacing an entry built for the same PostgreSQL major, platform, libc and distro.
+
+Adding to the index is a read-modify-write of the tag: two packs into one tag at the same time can lose one another's entry. Parallel build jobs should each pack with --no-index, which pushes the image by digest, prints the digest on stdout and leaves the tag alone, and one final job should assemble the index with pgoci index:
+
+    d1=$(pgoci pack --no-index --platform linux/amd64 ... DIR1 REPO:1.0)  # job 1
+    d2=$(pgoci pack --no-index --platform linux/arm64 ... DIR2 REPO:1.0)  # job 2
+    pgoci index REPO:1.0 "$d1" "$d2"                                    # then`
 
 // buildFlags are what pack is told about the build.
 type buildFlags struct {
 	major, versionNum                   int
 	platform, libc, distro              string
 	compression, pkg, version, pgConfig string
-	detect                              bool
+	detect, noIndex                     bool
 	annotations, only                   multiFlag
 }
 
@@ -48,6 +54,7 @@ func (f *buildFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.pgConfig, "pg-config", "", "the pg_config program at `PATH` that --detect reads; implies --detect (default: pg_config on $PATH)")
 	fs.Var(&f.annotations, "annotation", "add a manifest annotation and config label `key=value`, which cannot override a pgoci key (repeatable)")
 	fs.Var(&f.only, "extension", "pack only extension `NAME` of the tree, with the scripts, modules and bitcode it uses (repeatable; default: all)")
+	fs.BoolVar(&f.noIndex, "no-index", false, "push the image by digest only, print its digest on stdout and leave REF's tag alone (for parallel builds; see pgoci index)")
 }
 
 // build turns the flags into the SDK's Build and PackOptions.
@@ -110,6 +117,12 @@ func setupPack(fs *flag.FlagSet) action {
 		m := img.Metadata
 		packed := fmt.Sprintf("packed %s %s for PostgreSQL %d %s: %s", m.Package.Name, m.Package.Version,
 			m.PG.Major, resolve.PlatformString(*img.Manifest.Platform), img.Manifest.Digest)
+		if f.noIndex {
+			// The digest alone is the result, for d=$(pgoci pack --no-index ...).
+			fmt.Fprintln(e.stderr, packed)
+			fmt.Fprintln(e.stdout, img.Manifest.Digest)
+			return nil
+		}
 		fmt.Fprintln(e.stdout, packed)
 		tag := cmp.Or(ref.Tag, m.Package.Version)
 		idx, err := extension.MergeIndex(ctx, dst, tag, []extension.Image{img})

@@ -25,7 +25,7 @@ type action func(ctx context.Context, e *env, args []string) error
 
 func commands() []command {
 	return []command{
-		packCommand(), inspectCommand(), resolveCommand(), installCommand(),
+		packCommand(), indexCommand(), inspectCommand(), resolveCommand(), installCommand(),
 		uninstallCommand(), listCommand(), verifyCommand(), settingsCommand(), copyCommand(),
 		unpackCommand(), helpCommand(), versionCommand(),
 	}
