@@ -50,7 +50,7 @@ const helpFooter = `REF is a registry reference, host[:port]/repo[:tag][@digest]
 
 Results go to stdout; progress, notes and errors go to stderr. Flags may come before or after the arguments; "--" ends the flags, so that an argument may start with a dash. Registry credentials come from the Docker config file ($DOCKER_CONFIG or ~/.docker/config.json) and its credential helpers.
 
-Exit status: 0 success, 1 failure (one line on stderr), 2 usage error.
+Exit status: 0 success, 1 failure (one line on stderr), 2 usage error, 130 interrupted. The first Ctrl-C stops the command and lets it clean up; a second one exits at once.
 
 Run "pgoci help COMMAND" or "pgoci COMMAND --help" for a command's flags.`
 

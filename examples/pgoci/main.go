@@ -4,7 +4,8 @@
 // the commands.
 //
 // Results go to stdout, diagnostics and progress to stderr. Exit status:
-// 0 on success, 1 on failure (one line on stderr), 2 on a usage error.
+// 0 on success, 1 on failure (one line on stderr), 2 on a usage error,
+// 128+N when stopped by signal N (130 for Ctrl-C).
 package main
 
 import (
@@ -13,14 +14,16 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, intr := watchInterrupts(os.Stderr)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
+	if status := intr.stop(); status != 0 && code != 0 {
+		// The command failed because it was interrupted: say so the way
+		// a shell does.
+		code = status
+	}
 	os.Exit(code)
 }
 
