@@ -15,41 +15,45 @@ import (
 func inspectCommand() command {
 	return command{
 		name:    "inspect",
-		usage:   "inspect REF [--json] [--no-referrers]",
+		usage:   []string{"[flags] REF"},
 		summary: "show an image index, its manifests, their labels, and referrers (signatures, SBOMs)",
-		run:     runInspect,
+		setup:   setupInspect,
 	}
 }
 
 func copyCommand() command {
 	return command{
 		name:    "copy",
-		usage:   "copy SRC DST [--platform os/arch[/variant]]... [--referrers]",
+		usage:   []string{"[flags] SRC DST"},
 		summary: "copy an image (index, manifests, blobs) between registries and OCI layouts, e.g. for air-gapped mirrors",
-		run:     runCopy,
+		setup:   setupCopy,
 	}
 }
 
-func runInspect(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
-	asJSON := fs.Bool("json", false, "")
-	noReferrers := fs.Bool("no-referrers", false, "")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
+func setupInspect(fs *flag.FlagSet) action {
+	asJSON := fs.Bool("json", false, "print the inspection (descriptors, manifests, labels, referrers) as JSON")
+	noReferrers := fs.Bool("no-referrers", false, "do not list referrers, saving one request per index and manifest (default: listed)")
+	return func(ctx context.Context, e *env, args []string) error {
+		if err := wantArgs(args, "REF"); err != nil {
+			return err
+		}
+		in, err := extension.Inspect(ctx, args[0], extension.InspectOptions{Remote: e.remoteOptions(), NoReferrers: *noReferrers})
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			enc := json.NewEncoder(e.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(in)
+		}
+		printInspection(e, in)
+		return nil
 	}
-	if err := wantArgs(pos, "REF"); err != nil {
-		return err
-	}
-	in, err := extension.Inspect(ctx, pos[0], extension.InspectOptions{Remote: e.remoteOptions(), NoReferrers: *noReferrers})
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(in)
-	}
+}
+
+// printInspection writes the index, then per manifest its platform,
+// package, extensions and referrers.
+func printInspection(e *env, in extension.Inspection) {
 	fmt.Fprintf(e.stdout, "%s %s %s\n", in.Reference, in.Descriptor.MediaType, in.Descriptor.Digest)
 	for _, m := range in.Manifests {
 		l := m.Labels
@@ -73,22 +77,22 @@ func runInspect(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stdout, "    referrer %s %s\n", r.ArtifactType, r.Digest)
 		}
 	}
-	return nil
 }
 
-func runCopy(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("copy", flag.ContinueOnError)
+func setupCopy(fs *flag.FlagSet) action {
 	var platforms multiFlag
-	fs.Var(&platforms, "platform", "")
-	referrers := fs.Bool("referrers", false, "")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
+	fs.Var(&platforms, "platform", "copy only the manifests for `os/arch[/variant]`, into a new filtered index (repeatable; default: all, the index byte for byte)")
+	referrers := fs.Bool("referrers", false, "also copy the signatures, SBOMs and attestations that refer to what is copied (default: not copied)")
+	return func(ctx context.Context, e *env, args []string) error {
+		if err := wantArgs(args, "SRC", "DST"); err != nil {
+			return err
+		}
+		return copyImage(ctx, e, args[0], args[1], platforms, *referrers)
 	}
-	if err := wantArgs(pos, "SRC", "DST"); err != nil {
-		return err
-	}
-	opts := extension.CopyOptions{Remote: e.remoteOptions(), Referrers: *referrers}
+}
+
+func copyImage(ctx context.Context, e *env, src, dst string, platforms []string, referrers bool) error {
+	opts := extension.CopyOptions{Remote: e.remoteOptions(), Referrers: referrers}
 	for _, p := range platforms {
 		pl, err := resolve.ParsePlatform(p)
 		if err != nil {
@@ -98,12 +102,12 @@ func runCopy(ctx context.Context, e *env, args []string) error {
 	}
 	p := newProgress(e, "copy")
 	opts.Progress = func(c extension.CopyProgress) { p.update(c.Total, 0) }
-	desc, err := extension.Copy(ctx, pos[0], pos[1], opts)
+	desc, err := extension.Copy(ctx, src, dst, opts)
 	p.done()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "copied %s to %s: %s %s\n", pos[0], pos[1], kind(desc), desc.Digest)
+	fmt.Fprintf(e.stdout, "copied %s to %s: %s %s\n", src, dst, kind(desc), desc.Digest)
 	return nil
 }
 

@@ -7,100 +7,73 @@ import (
 	"strings"
 
 	"pgoci/extension"
+	"pgoci/resolve"
 )
 
 func installCommand() command {
 	return command{
-		name: "install",
-		usage: "install REF --root DIR [target flags] [--version CONSTRAINT] [--cache DIR|-] [--no-deps]\n" +
-			"                     [--lock-file PATH|-] [--update-lock] [--durable] [--dep EXTENSION=REF]...\n" +
-			"       pgoci install REF --pg-config PATH [--state DIR] [...]   (PostgreSQL 17 and older)",
-		summary: "resolve, verify and install an extension (and the extensions it requires) so that CREATE EXTENSION works " +
-			"without a restart; --root for PostgreSQL 18+, --pg-config alone installs into the server's own directories",
-		run: runInstall,
+		name:    "install",
+		usage:   []string{"[flags] REF --root DIR", "[flags] REF --pg-config PATH   (PostgreSQL 17 and older)"},
+		summary: "resolve, verify and install an extension (and the extensions it requires) so that CREATE EXTENSION works without a restart",
+		details: "With --root, packages go under DIR for a PostgreSQL 18+ server (see pgoci settings). " +
+			"With --pg-config alone, files go into that server's own directories (PostgreSQL 17 and older). " +
+			"The installed packages are listed on stdout; progress and dependency decisions go to stderr.",
+		setup: setupInstall,
 	}
 }
 
-// locationFlags name an install location: --root, or --pg-config with
-// an optional --state.
-type locationFlags struct{ root, pgConfig, state string }
-
-func (l *locationFlags) register(fs *flag.FlagSet, withPGConfig bool) {
-	fs.StringVar(&l.root, "root", "", "")
-	fs.StringVar(&l.state, "state", "", "")
-	if withPGConfig {
-		fs.StringVar(&l.pgConfig, "pg-config", "", "")
-	}
-}
-
-// parse parses args (flags registered on fs, positional arguments named
-// by names) and checks that a location was given.
-func (l *locationFlags) parse(fs *flag.FlagSet, args []string, names ...string) ([]string, error) {
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return nil, err
-	}
-	if err := wantArgs(pos, names...); err != nil {
-		return nil, err
-	}
-	return pos, l.check()
-}
-
-func (l *locationFlags) check() error {
-	if l.root == "" && l.pgConfig == "" {
-		return usagef("--root DIR (PostgreSQL 18+) or --pg-config PATH (PostgreSQL 17 and older) is required")
-	}
-	return nil
-}
-
-func (l *locationFlags) list() extension.ListOptions {
-	return extension.ListOptions{Root: l.root, PGConfig: l.pgConfig, StateDir: l.state}
-}
-
-func runInstall(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("install", flag.ContinueOnError)
+func setupInstall(fs *flag.FlagSet) action {
 	var tf targetFlags
 	tf.register(fs) // registers --pg-config, shared with the location
+	fs.Lookup("pg-config").Usage = "the server's pg_config program at `PATH`: detect the target from it and this machine " +
+		"(explicit target flags override), and without --root install into its directories (PostgreSQL 17 and older)"
 	var loc locationFlags
 	loc.register(fs, false)
-	version := fs.String("version", "", "")
-	cache := fs.String("cache", "", "")
-	noDeps := fs.Bool("no-deps", false, "")
-	updateLock := fs.Bool("update-lock", false, "")
-	lockFile := fs.String("lock-file", "", "")
-	durable := fs.Bool("durable", false, "")
+	var o extension.InstallOptions
+	registerVersionConstraint(fs, &o.Version)
+	fs.StringVar(&o.CacheDir, "cache", "", "blob cache `DIR`, or - for none (default: pgoci in the user cache directory)")
+	fs.BoolVar(&o.NoDeps, "no-deps", false, "install the package without the extensions it requires (default: those are installed first)")
+	fs.BoolVar(&o.UpdateLock, "update-lock", false, "re-resolve references pinned by the lock file and record the new digests (default: pins are honoured)")
+	fs.StringVar(&o.LockFile, "lock-file", "", "lock file `PATH` pinning references to digests, or - for none (default: lock.json in the state directory)")
+	fs.BoolVar(&o.Durable, "durable", false, "fsync what is written, so that a power loss after install returns cannot lose it (default: off)")
 	var deps multiFlag
-	fs.Var(&deps, "dep", "")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
+	fs.Var(&deps, "dep", "install the required extension EXTENSION from REF, for repositories not named after the extension (`EXTENSION=REF`, repeatable)")
+	return func(ctx context.Context, e *env, args []string) error {
+		if err := wantArgs(args, "REF"); err != nil {
+			return err
+		}
+		loc.pgConfig = tf.pgConfig
+		if err := loc.check(); err != nil {
+			return err
+		}
+		target, policy, err := tf.target(ctx)
+		if err != nil {
+			return err
+		}
+		if o.Dependencies, err = parseDeps(deps); err != nil {
+			return err
+		}
+		o.Root, o.PGConfig, o.StateDir, o.Policy, o.Remote = loc.root, loc.pgConfig, loc.state, policy, e.remoteOptions()
+		return install(ctx, e, args[0], target, o)
 	}
-	if err := wantArgs(pos, "REF"); err != nil {
-		return err
-	}
-	loc.pgConfig = tf.pgConfig
-	if err := loc.check(); err != nil {
-		return err
-	}
-	target, policy, err := tf.target(ctx)
-	if err != nil {
-		return err
-	}
-	depRefs := map[string]string{}
+}
+
+func parseDeps(deps []string) (map[string]string, error) {
+	refs := map[string]string{}
 	for _, d := range deps {
 		ext, ref, ok := strings.Cut(d, "=")
 		if !ok || ext == "" || ref == "" {
-			return usagef("--dep %q: want EXTENSION=REF, e.g. --dep postgis=registry.example.com/deb/postgis-3", d)
+			return nil, usagef("--dep %q: want EXTENSION=REF, e.g. --dep postgis=registry.example.com/deb/postgis-3", d)
 		}
-		depRefs[ext] = ref
+		refs[ext] = ref
 	}
+	return refs, nil
+}
+
+func install(ctx context.Context, e *env, ref string, target resolve.Target, o extension.InstallOptions) error {
 	p := newProgress(e, "fetch")
-	res, err := extension.Install(ctx, pos[0], target, extension.InstallOptions{
-		Root: loc.root, PGConfig: loc.pgConfig, StateDir: loc.state, CacheDir: *cache,
-		Policy: policy, Version: *version, Remote: e.remoteOptions(), NoDeps: *noDeps,
-		LockFile: *lockFile, UpdateLock: *updateLock, Durable: *durable, Dependencies: depRefs,
-		Events: func(ev extension.Event) { renderEvent(e, p, ev) },
-	})
+	o.Events = func(ev extension.Event) { renderEvent(e, p, ev) }
+	res, err := extension.Install(ctx, ref, target, o)
 	p.done()
 	if err != nil {
 		return explainIncompatible(e, err)
@@ -122,12 +95,13 @@ func runInstall(ctx context.Context, e *env, args []string) error {
 }
 
 // renderEvent shows fetch progress on a terminal and the dependency
-// decisions always; the rest is summarised at the end.
+// decisions always, on stderr; the result is printed at the end.
 func renderEvent(e *env, p *progress, ev extension.Event) {
 	switch ev.Kind {
 	case extension.EventFetch:
 		p.update(ev.Bytes, ev.Total)
 	case extension.EventDependency:
-		fmt.Fprintf(e.stdout, "requires %s: installing it from %s\n", ev.Package, ev.Reference)
+		p.done()
+		fmt.Fprintf(e.stderr, "requires %s: installing it from %s\n", ev.Package, ev.Reference)
 	}
 }

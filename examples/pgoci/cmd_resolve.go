@@ -13,10 +13,20 @@ import (
 func resolveCommand() command {
 	return command{
 		name:    "resolve",
-		usage:   "resolve REF [--version CONSTRAINT] [target flags] [--json]",
-		summary: "print the digest of the one image that fits the target server, or why none fits",
-		run:     runResolve,
+		usage:   []string{"[flags] REF"},
+		summary: "print the reference (name@digest) of the one image that fits the target server, or why none fits",
+		details: "Only the reference goes to stdout, so that ref=$(pgoci resolve ...) works; " +
+			"notes, and for a miss each candidate with the properties that did not fit, go to stderr.",
+		setup: setupResolve,
 	}
+}
+
+// registerVersionConstraint registers --version-constraint and its old
+// spelling, --version, which pack uses for the package version.
+func registerVersionConstraint(fs *flag.FlagSet, v *string) {
+	fs.StringVar(v, "version-constraint", "", "pick the highest tag of REF's repository that satisfies `CONSTRAINT` "+
+		"(1.4, >=1.2,<2, ~1.4, ^2 or latest), for a REF without tag or digest (default: the highest)")
+	deprecate(fs, "version", "version-constraint")
 }
 
 // resolution is the JSON form of a resolve.
@@ -31,47 +41,54 @@ type resolution struct {
 	Report    []resolve.Finding `json:"report,omitempty"`
 }
 
-func runResolve(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("resolve", flag.ContinueOnError)
+func setupResolve(fs *flag.FlagSet) action {
 	var tf targetFlags
 	tf.register(fs)
-	version := fs.String("version", "", "")
-	asJSON := fs.Bool("json", false, "")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
+	var version string
+	registerVersionConstraint(fs, &version)
+	asJSON := fs.Bool("json", false, "print the resolution (reference, digests, platform, target, labels, notes) as JSON")
+	return func(ctx context.Context, e *env, args []string) error {
+		if err := wantArgs(args, "REF"); err != nil {
+			return err
+		}
+		if _, err := resolve.ParseReference(args[0]); err != nil {
+			return usagef("%v", err)
+		}
+		target, policy, err := tf.target(ctx)
+		if err != nil {
+			return err
+		}
+		r, err := resolve.ResolveReference(ctx, args[0], target, resolve.Options{
+			Policy: policy, Version: version, Remote: e.remoteOptions()})
+		if err != nil {
+			return explainIncompatible(e, err)
+		}
+		printNotes(e, r)
+		if *asJSON {
+			enc := json.NewEncoder(e.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(resolution{Reference: r.Reference, Tag: r.Tag, Index: string(r.Index.Digest),
+				Manifest: string(r.Manifest.Digest), Platform: resolve.PlatformString(r.Platform),
+				Target: target, Metadata: r.Metadata, Report: r.Report})
+		}
+		fmt.Fprintln(e.stdout, r.Reference)
+		return nil
 	}
-	if err := wantArgs(pos, "REF"); err != nil {
-		return err
-	}
-	if _, err := resolve.ParseReference(pos[0]); err != nil {
-		return usagef("%v", err)
-	}
-	target, policy, err := tf.target(ctx)
-	if err != nil {
-		return err
-	}
-	r, err := resolve.ResolveReference(ctx, pos[0], target, resolve.Options{
-		Policy: policy, Version: *version, Remote: e.remoteOptions()})
-	if err != nil {
-		return explainIncompatible(e, err)
-	}
-	if *asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(resolution{Reference: r.Reference, Tag: r.Tag, Index: string(r.Index.Digest),
-			Manifest: string(r.Manifest.Digest), Platform: resolve.PlatformString(r.Platform),
-			Target: target, Metadata: r.Metadata, Report: r.Report})
-	}
-	fmt.Fprintln(e.stdout, r.Reference)
+}
+
+// printNotes writes on stderr what the reference alone does not say:
+// properties unknown or unchecked, and the candidates passed over.
+func printNotes(e *env, r resolve.Resolved) {
 	for _, f := range r.Report {
-		fmt.Fprintf(e.stdout, "  note: %s\n", f)
+		fmt.Fprintf(e.stderr, "pgoci resolve: note: %s\n", f)
 	}
-	return nil
+	if n := len(r.Rejected); n > 0 {
+		fmt.Fprintf(e.stderr, "pgoci resolve: note: %d other candidate(s) rejected\n", n)
+	}
 }
 
 // explainIncompatible prints, for a compatibility rejection, each
-// candidate's mismatches on stdout and returns a one-line error; other
+// candidate's mismatches on stderr and returns a one-line error; other
 // errors pass through.
 func explainIncompatible(e *env, err error) error {
 	var inc *resolve.IncompatibleError
@@ -84,12 +101,12 @@ func explainIncompatible(e *env, err error) error {
 
 // printCandidates lists, per candidate, each property that did not fit.
 func printCandidates(e *env, inc *resolve.IncompatibleError) {
-	fmt.Fprintf(e.stdout, "no image fits %s (policy %s):\n", inc.Target, inc.Policy)
+	fmt.Fprintf(e.stderr, "no image fits %s (policy %s):\n", inc.Target, inc.Policy)
 	for _, c := range inc.Candidates {
-		fmt.Fprintf(e.stdout, "  %s %s\n", resolve.PlatformString(c.Platform), c.Descriptor.Digest)
+		fmt.Fprintf(e.stderr, "  %s %s\n", resolve.PlatformString(c.Platform), c.Descriptor.Digest)
 		for _, f := range c.Findings {
 			if f.Status == resolve.Mismatch {
-				fmt.Fprintf(e.stdout, "    %s\n", f)
+				fmt.Fprintf(e.stderr, "    %s\n", f)
 			}
 		}
 	}

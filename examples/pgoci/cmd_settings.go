@@ -12,33 +12,30 @@ import (
 func settingsCommand() command {
 	return command{
 		name:    "settings",
-		usage:   "settings --root DIR",
+		usage:   []string{"--root DIR"},
 		summary: "print the postgresql.conf lines that make the extensions installed under DIR loadable",
-		run:     runSettings,
+		setup:   setupSettings,
 	}
 }
 
-func runSettings(_ context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("settings", flag.ContinueOnError)
-	root := fs.String("root", "", "")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
+func setupSettings(fs *flag.FlagSet) action {
+	root := fs.String("root", "", "install root `DIR` of a PostgreSQL 18+ server (required)")
+	return func(_ context.Context, e *env, args []string) error {
+		if err := wantArgs(args); err != nil {
+			return err
+		}
+		if *root == "" {
+			return usagef("--root is required")
+		}
+		abs, err := filepath.Abs(*root)
+		if err != nil {
+			return err
+		}
+		s, err := layout.PathSettings([]string{abs})
+		if err != nil {
+			return err
+		}
+		fmt.Fprint(e.stdout, s.PostgresqlConf())
+		return nil
 	}
-	if err := wantArgs(pos); err != nil {
-		return err
-	}
-	if *root == "" {
-		return usagef("--root is required")
-	}
-	abs, err := filepath.Abs(*root)
-	if err != nil {
-		return err
-	}
-	s, err := layout.PathSettings([]string{abs})
-	if err != nil {
-		return err
-	}
-	fmt.Fprint(e.stdout, s.PostgresqlConf())
-	return nil
 }

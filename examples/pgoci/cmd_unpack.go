@@ -14,53 +14,55 @@ import (
 func unpackCommand() command {
 	return command{
 		name:  "unpack",
-		usage: "unpack REF DIR [--platform os/arch[/variant]] [--durable]",
+		usage: []string{"[flags] REF DIR"},
 		summary: "unpack any OCI image's filesystem into DIR (which must not exist): verified, sanitised, atomic; " +
 			"what curl, jq and tar do by hand",
-		run: runUnpack,
+		setup: setupUnpack,
 	}
 }
 
-func runUnpack(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("unpack", flag.ContinueOnError)
-	platform := fs.String("platform", "", "")
-	durable := fs.Bool("durable", false, "")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := wantArgs(pos, "REF", "DIR"); err != nil {
-		return err
-	}
-	// Any image: only the platform is checked, and unknown PostgreSQL
-	// properties are not a mismatch.
-	target := resolve.Target{Platform: resolve.HostPlatform()}
-	if *platform != "" {
-		if target.Platform, err = resolve.ParsePlatform(*platform); err != nil {
-			return usagef("--platform: %v", err)
+func setupUnpack(fs *flag.FlagSet) action {
+	platform := fs.String("platform", "", "unpack the image for `os/arch[/variant]` (default: this machine's)")
+	durable := fs.Bool("durable", false, "fsync the unpacked files and directories before DIR appears (default: off)")
+	return func(ctx context.Context, e *env, args []string) error {
+		if err := wantArgs(args, "REF", "DIR"); err != nil {
+			return err
 		}
+		// Any image: only the platform is checked, and unknown PostgreSQL
+		// properties are not a mismatch.
+		target := resolve.Target{Platform: resolve.HostPlatform()}
+		if *platform != "" {
+			var err error
+			if target.Platform, err = resolve.ParsePlatform(*platform); err != nil {
+				return usagef("--platform: %v", err)
+			}
+		}
+		return unpackImage(ctx, e, args[0], args[1], target, *durable)
 	}
-	src, ref, err := resolve.Open(ctx, pos[0], e.remoteOptions())
+}
+
+func unpackImage(ctx context.Context, e *env, ref, dir string, target resolve.Target, durable bool) error {
+	src, parsed, err := resolve.Open(ctx, ref, e.remoteOptions())
 	if err != nil {
 		return err
 	}
-	r, err := resolve.Resolve(ctx, src, ref, target, resolve.Options{FetchConfig: true})
+	r, err := resolve.Resolve(ctx, src, parsed, target, resolve.Options{FetchConfig: true})
 	if err != nil {
 		return err
 	}
 	layers := layerSources(src, r)
-	dst, err := filepath.Abs(pos[1])
+	dst, err := filepath.Abs(dir)
 	if err != nil {
 		return err
 	}
 	p := newProgress(e, "unpack")
-	stats, err := unpack.Apply(ctx, dst, layers, unpack.Options{Durable: *durable, Progress: p.update})
+	stats, err := unpack.Apply(ctx, dst, layers, unpack.Options{Durable: durable, Progress: p.update})
 	p.done()
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "unpacked %s (%s, %d layers) into %s: %d files, %d bytes in %s\n",
-		r.Reference, resolve.PlatformString(r.Platform), len(layers), pos[1], stats.Files, stats.BytesOut, stats.Duration.Round(1e6))
+		r.Reference, resolve.PlatformString(r.Platform), len(layers), dir, stats.Files, stats.BytesOut, stats.Duration.Round(1e6))
 	return nil
 }
 

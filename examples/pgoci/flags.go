@@ -1,35 +1,73 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"strings"
-
-	"pgoci/labels"
-	"pgoci/resolve"
 )
 
+// errHelp is what parseArgs returns for -h or --help: the caller prints
+// the command's help on stdout and exits 0.
+var errHelp = errors.New("help requested")
+
 // parseArgs parses flags that may come before, between or after the
-// positional arguments, and returns the positional ones.
+// positional arguments, and returns the positional ones. Everything after
+// the first "--" that is not a flag's value is positional, even when it
+// starts with a dash.
 func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	fs.SetOutput(io.Discard)
+	args, rest := splitAtDashDash(fs, args)
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return nil, usagef("help requested")
+				return nil, errHelp
 			}
 			return nil, usagef("%v", err)
 		}
 		args = fs.Args()
 		if len(args) == 0 {
-			return positional, nil
+			return append(positional, rest...), nil
 		}
 		positional = append(positional, args[0])
 		args = args[1:]
 	}
+}
+
+// splitAtDashDash splits args at the "--" that ends the flags, dropping
+// it. fs.Parse alone cannot tell: parseArgs calls it again after each
+// positional argument, which would parse what follows "--" as flags.
+// A "--" that is the value of a flag ("--platform --") does not count.
+func splitAtDashDash(fs *flag.FlagSet, args []string) (flags, rest []string) {
+	for i := 0; i < len(args); i++ {
+		if args[i] == "--" {
+			return args[:i], args[i+1:]
+		}
+		if takesValue(fs, args[i]) {
+			i++
+		}
+	}
+	return args, nil
+}
+
+// takesValue reports whether arg is a flag of fs whose value is the next
+// argument: a known non-boolean flag written without "=".
+func takesValue(fs *flag.FlagSet, arg string) bool {
+	if len(arg) < 2 || arg[0] != '-' {
+		return false
+	}
+	name := strings.TrimPrefix(arg[1:], "-")
+	if strings.Contains(name, "=") {
+		return false
+	}
+	f := fs.Lookup(name)
+	if f == nil {
+		return false
+	}
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return !ok || !b.IsBoolFlag()
 }
 
 // wantArgs checks the number of positional arguments.
@@ -40,10 +78,14 @@ func wantArgs(args []string, names ...string) error {
 	return nil
 }
 
-// extractBool removes a global boolean flag (--name or -name) from args.
+// extractBool removes a global boolean flag (--name or -name) from the
+// arguments before "--".
 func extractBool(args []string, name string) ([]string, bool) {
 	out, found := args[:0:0], false
-	for _, a := range args {
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...), found
+		}
 		if a == "--"+name || a == "-"+name {
 			found = true
 			continue
@@ -59,61 +101,30 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-// targetFlags describe the server to resolve for.
-type targetFlags struct {
-	pgMajor                          int
-	platform, libc, distro, pgConfig string
-	policy                           string
+// deprecatedFlag is an old spelling of a flag: it sets the same value, and
+// the command warns when it is used (see warnDeprecated).
+type deprecatedFlag struct {
+	flag.Value
+	replacement string
 }
 
-func (t *targetFlags) register(fs *flag.FlagSet) {
-	fs.IntVar(&t.pgMajor, "pg-major", 0, "PostgreSQL major of the server")
-	fs.StringVar(&t.platform, "platform", "", "os/arch[/variant] of the server (default: this machine's)")
-	fs.StringVar(&t.libc, "libc", "", "C library of the server, e.g. glibc-2.36")
-	fs.StringVar(&t.distro, "distro", "", "distribution of the server, e.g. debian-12")
-	fs.StringVar(&t.pgConfig, "pg-config", "", "detect the target from this pg_config and this machine")
-	fs.StringVar(&t.policy, "policy", "", "compatibility policy: strict, default or permissive")
+// deprecate registers old as a deprecated spelling of the registered flag
+// replacement, kept for one release so that scripts have time to move.
+// The replacement must take a value: a boolean flag would not parse as
+// one under its old name.
+func deprecate(fs *flag.FlagSet, old, replacement string) {
+	f := fs.Lookup(replacement)
+	arg, _ := flag.UnquoteUsage(f)
+	fs.Var(&deprecatedFlag{Value: f.Value, replacement: replacement}, old,
+		fmt.Sprintf("deprecated spelling of --%s `%s`, removed in the next release", replacement, arg))
 }
 
-// target builds the target: detected from --pg-config when given, then
-// overridden by each explicit flag.
-func (t *targetFlags) target(ctx context.Context) (resolve.Target, resolve.Policy, error) {
-	policy, err := resolve.ParsePolicy(t.policy)
-	if err != nil {
-		return resolve.Target{}, policy, usagef("--policy: %v", err)
-	}
-	tg := resolve.Target{Platform: resolve.HostPlatform()}
-	if t.pgConfig != "" {
-		if tg, err = resolve.Detect(ctx, resolve.DetectOptions{PGConfig: t.pgConfig}); err != nil {
-			return tg, policy, err
+// warnDeprecated prints one line on w per deprecated flag that was set.
+func warnDeprecated(fs *flag.FlagSet, w io.Writer) {
+	fs.Visit(func(f *flag.Flag) {
+		if d, ok := f.Value.(*deprecatedFlag); ok {
+			fmt.Fprintf(w, "pgoci %s: warning: --%s is deprecated and will be removed in the next release; use --%s\n",
+				fs.Name(), f.Name, d.replacement)
 		}
-	}
-	if t.pgMajor != 0 {
-		tg.PG = labels.PG{Major: t.pgMajor}
-	}
-	if t.platform != "" {
-		if tg.Platform, err = resolve.ParsePlatform(t.platform); err != nil {
-			return tg, policy, usagef("--platform: %v", err)
-		}
-	}
-	if t.libc != "" {
-		family, version := splitDash(t.libc)
-		tg.Libc = labels.Libc{Family: family, Version: version}
-	}
-	if t.distro != "" {
-		id, version := splitDash(t.distro)
-		tg.Distro = labels.Distro{ID: id, Version: version}
-	}
-	return tg, policy, nil
-}
-
-// splitDash splits "glibc-2.36" into "glibc" and "2.36" at the last dash
-// before a digit.
-func splitDash(s string) (string, string) {
-	for i := len(s) - 1; i > 0; i-- {
-		if s[i-1] == '-' && s[i] >= '0' && s[i] <= '9' {
-			return s[:i-1], s[i:]
-		}
-	}
-	return s, ""
+	})
 }

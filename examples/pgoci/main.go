@@ -3,8 +3,9 @@
 // SDK (pgoci/extension, pgoci/resolve, pgoci/unpack); run `pgoci help` for
 // the commands.
 //
-// Exit status: 0 on success, 1 on failure (one line on stderr), 2 on a
-// usage error.
+// Results go to stdout, diagnostics and progress to stderr. Exit status:
+// 0 on success, 1 on failure (one line on stderr), 2 on a usage error,
+// 128+N when stopped by signal N (130 for Ctrl-C).
 package main
 
 import (
@@ -13,14 +14,16 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, intr := watchInterrupts(os.Stderr)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
+	if status := intr.stop(); status != 0 && code != 0 {
+		// The command failed because it was interrupted: say so the way
+		// a shell does.
+		code = status
+	}
 	os.Exit(code)
 }
 
@@ -31,20 +34,6 @@ type env struct {
 	// progress is true when stderr is a terminal: long transfers then show
 	// a progress line.
 	progress bool
-}
-
-// command is one subcommand: its usage line, a summary, and the function
-// that runs it with the arguments after its name.
-type command struct {
-	name, usage, summary string
-	run                  func(ctx context.Context, e *env, args []string) error
-}
-
-func commands() []command {
-	return []command{
-		packCommand(), inspectCommand(), resolveCommand(), installCommand(), uninstallCommand(),
-		listCommand(), verifyCommand(), settingsCommand(), copyCommand(), unpackCommand(),
-	}
 }
 
 // errUsage marks errors that deserve exit status 2.
@@ -60,75 +49,44 @@ func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(forma
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	e := &env{stdout: stdout, stderr: stderr, progress: isTerminal(stderr)}
 	args, e.plainHTTP = extractBool(args, "plain-http")
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		if len(args) > 1 {
-			return helpFor(args[1], stdout, stderr)
-		}
-		printHelp(stdout)
-		if len(args) == 0 {
-			return 2
-		}
+	if len(args) == 0 {
+		// Not what was meant: the help goes where errors go.
+		printHelp(stderr)
+		return 2
+	}
+	name := args[0]
+	switch name {
+	case "-h", "-help", "--help":
+		name = "help"
+	case "-version", "--version":
+		name = "version"
+	}
+	c, ok := lookup(name)
+	if !ok {
+		fmt.Fprintf(stderr, "pgoci: unknown command %q (run pgoci help)\n", name)
+		return 2
+	}
+	return report(c, c.execute(ctx, e, args[1:]), stdout, stderr)
+}
+
+// report turns a command's error into its exit status and message.
+func report(c command, err error, stdout, stderr io.Writer) int {
+	switch {
+	case err == nil:
 		return 0
+	case errors.Is(err, errHelp):
+		writeCommandHelp(stdout, c)
+		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(stderr, "pgoci %s: %v\n", c.name, err)
+		writeUsage(stderr, c)
+		fmt.Fprintf(stderr, "Run \"pgoci help %s\" for the flags.\n", c.name)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "pgoci %s: %v\n", c.name, oneLine(err))
+		return 1
 	}
-	for _, c := range commands() {
-		if c.name != args[0] {
-			continue
-		}
-		err := c.run(ctx, e, args[1:])
-		switch {
-		case err == nil:
-			return 0
-		case errors.Is(err, errUsage):
-			fmt.Fprintf(stderr, "pgoci %s: %v\nusage: pgoci %s\n", c.name, err, c.usage)
-			return 2
-		default:
-			fmt.Fprintf(stderr, "pgoci %s: %v\n", c.name, oneLine(err))
-			return 1
-		}
-	}
-	fmt.Fprintf(stderr, "pgoci: unknown command %q (run pgoci help)\n", args[0])
-	return 2
 }
-
-func printHelp(w io.Writer) {
-	fmt.Fprint(w, "pgoci: PostgreSQL extensions as OCI images\n\nCommands:\n")
-	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
-	}
-	fmt.Fprint(w, helpFooter)
-}
-
-func helpFor(name string, stdout, stderr io.Writer) int {
-	for _, c := range commands() {
-		if c.name == name {
-			fmt.Fprintf(stdout, "usage: pgoci %s\n\n%s\n", c.usage, c.summary)
-			return 0
-		}
-	}
-	fmt.Fprintf(stderr, "pgoci: unknown command %q\n", name)
-	return 2
-}
-
-const helpFooter = `
-REF is a registry reference, host[:port]/repo[:tag][@digest], or
-oci:DIR[:tag|@digest] for an OCI image layout directory.
-
-Target flags (resolve, install, unpack):
-  --pg-major N         PostgreSQL major of the server
-  --platform P         os/arch[/variant] (default: this machine's)
-  --libc F-V           C library, e.g. glibc-2.36 or musl-1.2.5
-  --distro D-V         distribution, e.g. debian-12
-  --pg-config PATH     detect all of the above from this pg_config and this machine
-  --policy NAME        strict, default or permissive
-
-Global flags:
-  --plain-http         talk HTTP, not HTTPS (loopback registries always do)
-
-Registry credentials come from the Docker config file ($DOCKER_CONFIG or
-~/.docker/config.json) and its credential helpers. Flags may come before or
-after the positional arguments. Exit status: 0 success, 1 failure, 2 usage.
-Run "pgoci help COMMAND" for one command's usage.
-`
 
 // oneLine keeps an error message on one line for stderr.
 func oneLine(err error) string {

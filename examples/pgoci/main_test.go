@@ -41,7 +41,7 @@ func demoDir(t *testing.T, arch string) string {
 
 func packFlags(arch string) []string {
 	return []string{"--platform", "linux/" + arch, "--pg-major", "18", "--libc", "glibc-2.36",
-		"--distro", "debian-12", "--package", demo.Package, "--version", demo.Version}
+		"--distro", "debian-12", "--package", demo.Package, "--package-version", demo.Version}
 }
 
 func TestPackResolveUnpackRegistry(t *testing.T) {
@@ -62,7 +62,7 @@ func TestPackResolveUnpackRegistry(t *testing.T) {
 	if !strings.HasPrefix(out, ref+"@sha256:") {
 		t.Errorf("resolve printed %q, want the manifest reference", out)
 	}
-	out = mustRun(t, "resolve", "--json", ref, "--version", ">=1", "--pg-major", "18", "--platform", "linux/amd64")
+	out = mustRun(t, "resolve", "--json", ref, "--version-constraint", ">=1", "--pg-major", "18", "--platform", "linux/amd64")
 	if !strings.Contains(out, `"platform": "linux/amd64"`) {
 		t.Errorf("resolve --json:\n%s", out)
 	}
@@ -86,7 +86,7 @@ func TestExitCodes(t *testing.T) {
 		code     int
 		inStderr string
 	}{
-		{"no command", nil, 2, ""},
+		{"no command", nil, 2, "usage: pgoci"},
 		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
 		{"missing argument", []string{"pack", "dir"}, 2, "want 2 argument(s)"},
 		{"unknown flag", []string{"resolve", "x", "--frob"}, 2, "flag provided but not defined"},
@@ -96,6 +96,8 @@ func TestExitCodes(t *testing.T) {
 		{"missing tag", []string{"resolve", layoutRef + ":nope", "--pg-major", "18"}, 1, "nope"},
 		{"help", []string{"help", "install"}, 0, ""},
 	}
+	// Lines explaining these failures precede the error.
+	explained := map[string]bool{"nothing fits": true}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, _, errOut := pgoci(t, tt.args...)
@@ -105,8 +107,12 @@ func TestExitCodes(t *testing.T) {
 			if !strings.Contains(errOut, tt.inStderr) {
 				t.Errorf("stderr %q lacks %q", errOut, tt.inStderr)
 			}
-			if tt.code == 1 && strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+			if tt.code == 1 && !explained[tt.name] && strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
 				t.Errorf("a failure prints one line on stderr, got:\n%s", errOut)
+			}
+			lines := strings.Split(strings.TrimSpace(errOut), "\n")
+			if last := lines[len(lines)-1]; tt.code == 1 && !strings.HasPrefix(last, "pgoci "+tt.args[0]+": ") {
+				t.Errorf("the error is not the last line of stderr:\n%s", errOut)
 			}
 		})
 	}
