@@ -34,6 +34,11 @@ var (
 	// ErrInUse: an uninstall was refused because other installed packages
 	// require the package; the error is an *[InUseError].
 	ErrInUse = errors.New("extension: package in use")
+	// ErrNoState: the location holds no pgoci state (no <root>/.pgoci, no
+	// PostgreSQL 17 state directory): nothing was ever installed there,
+	// or the path is wrong. [List], [Verify], [Uninstall] and [Repair]
+	// return it rather than report an empty location.
+	ErrNoState = errors.New("extension: no pgoci state")
 	// ErrNotInstalled: no package of that name is installed.
 	ErrNotInstalled = errors.New("extension: package not installed")
 	// ErrPinned: the digest the lock file pins for a reference no longer

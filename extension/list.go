@@ -24,13 +24,16 @@ type ListOptions struct {
 
 // List returns the records of the installed packages, sorted by name:
 // name, version, digests, extensions, preload and restart needs, files.
-// A location with no state yet has no package. List takes no lock: records
+// A location with no state is ErrNoState. List takes no lock: records
 // are replaced atomically, so it sees each one before or after an install.
 // Records that do not read are a *[DamagedError], returned with the
 // records that do.
 func List(ctx context.Context, opts ListOptions) ([]Installed, error) {
 	loc, err := openLocation(ctx, opts.Root, opts.PGConfig, opts.StateDir, "")
 	if err != nil {
+		return nil, err
+	}
+	if err := loc.hasState(); err != nil {
 		return nil, err
 	}
 	recs, damaged, err := loc.readState()

@@ -161,8 +161,8 @@ func TestInstallPG17StateDir(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(state, "installed", "cube.json")); err != nil {
 		t.Errorf("record not in the state directory: %v", err)
 	}
-	if list, err := List(ctx, ListOptions{PGConfig: pgConfig}); err != nil || len(list) != 0 {
-		t.Errorf("the default state directory lists %v, %v", list, err)
+	if list, err := List(ctx, ListOptions{PGConfig: pgConfig}); !errors.Is(err, ErrNoState) || len(list) != 0 {
+		t.Errorf("the default state directory lists %v, %v; want ErrNoState: nothing was installed there", list, err)
 	}
 	if _, err := Uninstall(ctx, "cube", UninstallOptions{PGConfig: pgConfig, StateDir: state}); err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package extension
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -52,7 +53,7 @@ func Repair(ctx context.Context, opts ListOptions) ([]Repaired, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := loc.mustExist(); err != nil {
+	if err := loc.hasState(); err != nil {
 		return nil, err
 	}
 	lk, err := lockFile(ctx, loc.lockPath())
@@ -127,11 +128,19 @@ func (l location) quarantine(name string) (string, error) {
 	return dst, stateSyncDir(l.recordsDir())
 }
 
-// mustExist fails when the location has no state yet: nothing was ever
-// installed there (or the path is wrong).
-func (l location) mustExist() error {
-	if _, err := os.Stat(l.state); err != nil {
-		return fmt.Errorf("%w: no pgoci state at %s (nothing installed there): %w", ErrLocation, l.state, err)
+// hasState fails with ErrNoState when the location has no state
+// directory: nothing was ever installed there, or the path is wrong.
+func (l location) hasState() error {
+	fi, err := os.Stat(l.state)
+	switch {
+	case err == nil && fi.IsDir():
+		return nil
+	case err == nil:
+		err = errors.New("not a directory")
 	}
-	return nil
+	where := "install root " + l.root
+	if l.pg17() {
+		where = "PostgreSQL 17 mode state directory"
+	}
+	return fmt.Errorf("%w at %s (the %s): %w; nothing was ever installed there, or the path is wrong", ErrNoState, l.state, where, err)
 }

@@ -97,10 +97,22 @@ func TestRepairQuarantine(t *testing.T) {
 	}
 }
 
-// TestRepairNothingThere: Repair on a location with no state says so.
-func TestRepairNothingThere(t *testing.T) {
-	_, err := Repair(context.Background(), ListOptions{Root: filepath.Join(t.TempDir(), "nowhere")})
-	if !errors.Is(err, ErrLocation) {
-		t.Errorf("Repair of a missing root: %v, want ErrLocation", err)
+// TestNoState: a location where nothing was ever installed (or a
+// mistyped path) is ErrNoState for List, Verify, Repair and Uninstall,
+// naming the path, never an empty success.
+func TestNoState(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "nowhere")
+	ctx := context.Background()
+	_, lerr := List(ctx, ListOptions{Root: root})
+	_, verr := Verify(ctx, ListOptions{Root: root})
+	_, rerr := Repair(ctx, ListOptions{Root: root})
+	_, uerr := Uninstall(ctx, "cube", UninstallOptions{Root: root})
+	for op, err := range map[string]error{"List": lerr, "Verify": verr, "Repair": rerr, "Uninstall": uerr} {
+		if !errors.Is(err, ErrNoState) || !strings.Contains(err.Error(), root) {
+			t.Errorf("%s of a missing root: %v, want ErrNoState naming %s", op, err, root)
+		}
+	}
+	if !errors.Is(uerr, ErrNotInstalled) {
+		t.Errorf("Uninstall of a missing root: %v, want ErrNotInstalled too", uerr)
 	}
 }

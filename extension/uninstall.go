@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 
@@ -64,8 +63,8 @@ func Uninstall(ctx context.Context, name string, opts UninstallOptions) (Removed
 	if err != nil {
 		return Removed{}, err
 	}
-	if _, err := os.Stat(loc.state); err != nil {
-		return Removed{}, fmt.Errorf("%w: %q (no state in %s)", ErrNotInstalled, name, loc.state)
+	if err := loc.hasState(); err != nil {
+		return Removed{}, fmt.Errorf("%w: %q: %w", ErrNotInstalled, name, err)
 	}
 	if err := loc.prepare(); err != nil {
 		return Removed{}, err

@@ -59,6 +59,9 @@ func Verify(ctx context.Context, opts ListOptions) ([]Drift, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := loc.hasState(); err != nil {
+		return nil, err
+	}
 	byName, damaged, err := loc.readState()
 	if err != nil {
 		return nil, err

@@ -43,16 +43,14 @@ func verifyCommand() command {
 	}
 }
 
-// openLocation checks the arguments of a location command and that the
-// location exists.
-func openLocation(ctx context.Context, loc *locationFlags, args []string, names ...string) error {
+// openLocation checks the arguments of a location command. A location
+// where nothing was ever installed is the SDK's ErrNoState, naming the
+// path, from the command itself.
+func openLocation(_ context.Context, loc *locationFlags, args []string, names ...string) error {
 	if err := wantArgs(args, names...); err != nil {
 		return err
 	}
-	if err := loc.check(); err != nil {
-		return err
-	}
-	return loc.mustExist(ctx)
+	return loc.check()
 }
 
 func setupUninstall(fs *flag.FlagSet) action {

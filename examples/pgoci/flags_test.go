@@ -47,7 +47,7 @@ func TestParseArgs(t *testing.T) {
 // that parses as one.
 func TestDashDashEndsFlags(t *testing.T) {
 	ref := "oci:" + filepath.Join(t.TempDir(), "oci") + ":v1"
-	mustRun(t, append([]string{"pack", demoDir(t), ref}, packFlags("amd64")...)...)
+	mustRun(t, append([]string{"pack", demoDir(t, "amd64"), ref}, packFlags("amd64")...)...)
 	t.Chdir(t.TempDir())
 	mustRun(t, "unpack", "--platform", "linux/amd64", ref, "--", "--weird-dir-name")
 	if _, err := os.Stat(filepath.Join("--weird-dir-name", "share/extension/demo.control")); err != nil {
@@ -66,7 +66,7 @@ func TestDeprecatedVersionFlag(t *testing.T) {
 	layout := "oci:" + filepath.Join(t.TempDir(), "oci")
 	flags := packFlags("amd64")
 	flags[len(flags)-2] = "--version" // was --package-version
-	code, out, errOut := pgoci(t, append([]string{"pack", demoDir(t), layout + ":" + demo.Version}, flags...)...)
+	code, out, errOut := pgoci(t, append([]string{"pack", demoDir(t, "amd64"), layout + ":" + demo.Version}, flags...)...)
 	if code != 0 || !strings.Contains(out, "packed "+demo.Package+" "+demo.Version) {
 		t.Fatalf("pack --version: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}

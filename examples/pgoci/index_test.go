@@ -11,7 +11,7 @@ import (
 // checking that the digest is all stdout holds.
 func packNoIndex(t *testing.T, ref string, flags ...string) string {
 	t.Helper()
-	code, out, errOut := pgoci(t, append([]string{"pack", "--no-index", demoDir(t), ref}, flags...)...)
+	code, out, errOut := pgoci(t, append([]string{"pack", "--no-index", demoDir(t, flagArch(flags)), ref}, flags...)...)
 	digest := strings.TrimSuffix(out, "\n")
 	if code != 0 || !strings.HasPrefix(digest, "sha256:") || strings.Contains(digest, "\n") || !strings.Contains(errOut, "packed ") {
 		t.Fatalf("pack --no-index: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
@@ -45,8 +45,8 @@ func TestIndexFromParallelPacks(t *testing.T) {
 
 	// The same index as packs merging one after the other make, and the
 	// package version as the tag when REF has none.
-	mustRun(t, append([]string{"pack", demoDir(t), repo + ":merged"}, packFlags("arm64")...)...)
-	merged := mustRun(t, append([]string{"pack", demoDir(t), repo + ":merged"}, packFlags("amd64")...)...)
+	mustRun(t, append([]string{"pack", demoDir(t, "arm64"), repo + ":merged"}, packFlags("arm64")...)...)
+	merged := mustRun(t, append([]string{"pack", demoDir(t, "amd64"), repo + ":merged"}, packFlags("amd64")...)...)
 	if !strings.HasSuffix(merged, " "+index+"\n") {
 		t.Errorf("index made %s; packs merging into a tag made:\n%s", index, merged)
 	}
@@ -83,4 +83,14 @@ func TestIndexRefuses(t *testing.T) {
 			}
 		})
 	}
+}
+
+// flagArch is the architecture a --platform linux/ARCH flag names.
+func flagArch(flags []string) string {
+	for k, f := range flags {
+		if f == "--platform" && k+1 < len(flags) {
+			return strings.TrimPrefix(flags[k+1], "linux/")
+		}
+	}
+	return "amd64"
 }

@@ -31,7 +31,7 @@ func TestInterrupt(t *testing.T) {
 func testFirstInterrupt(t *testing.T, bin string) {
 	srv := serveRegistry(t)
 	ref := srv.Host() + "/ext/pgoci_demo:" + demo.Version
-	mustRun(t, append([]string{"pack", demoDir(t), ref}, packFlags("amd64")...)...)
+	mustRun(t, append([]string{"pack", demoDir(t, "amd64"), ref}, packFlags("amd64")...)...)
 	if err := srv.AddFault(testregistry.Fault{Kind: testregistry.FaultDelay, Method: "GET", Path: "/blobs/", Times: -1, Delay: time.Minute}); err != nil {
 		t.Fatal(err)
 	}

@@ -27,8 +27,8 @@ func TestResolveStdoutIsTheReference(t *testing.T) {
 	srv := serveRegistry(t)
 	repo := srv.Host() + "/ext/pgoci_demo"
 	ref := repo + ":" + demo.Version
-	mustRun(t, append([]string{"pack", demoDir(t), ref}, packFlags("amd64")...)...)
-	packed := mustRun(t, append([]string{"pack", demoDir(t), ref}, packFlags("arm64")...)...)
+	mustRun(t, append([]string{"pack", demoDir(t, "amd64"), ref}, packFlags("amd64")...)...)
+	packed := mustRun(t, append([]string{"pack", demoDir(t, "arm64"), ref}, packFlags("arm64")...)...)
 	_, digest, _ := strings.Cut(strings.SplitN(packed, "\n", 2)[0], ": ") // packed ...: sha256:...
 
 	// No --libc: the libc is a note; amd64 passed over is another.
@@ -67,10 +67,10 @@ func TestLocationMustExist(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"list, no root", []string{"list", "--root", missing}, "no pgoci install root at " + missing + ": it does not exist"},
-		{"verify, no root", []string{"verify", "--root", missing}, "no pgoci install root at " + missing},
-		{"verify, root without state", []string{"verify", "--root", empty}, "no pgoci install root at " + empty + ": no .pgoci directory"},
-		{"uninstall, no root", []string{"uninstall", "x", "--root", missing}, "no pgoci install root at " + missing},
+		{"list, no root", []string{"list", "--root", missing}, "no pgoci state at " + filepath.Join(missing, ".pgoci") + " (the install root " + missing + ")"},
+		{"verify, no root", []string{"verify", "--root", missing}, "no pgoci state at " + filepath.Join(missing, ".pgoci")},
+		{"verify, root without state", []string{"verify", "--root", empty}, "no pgoci state at " + filepath.Join(empty, ".pgoci")},
+		{"uninstall, no root", []string{"uninstall", "x", "--root", missing}, "no pgoci state at " + filepath.Join(missing, ".pgoci")},
 		{"list, no state directory", []string{"list", "--pg-config", "pg_config", "--state", missing}, "no pgoci state at " + missing},
 	}
 	if runtime.GOOS != "windows" {
