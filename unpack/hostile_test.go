@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -450,35 +449,10 @@ func wantMode(t *testing.T, e env, name string, mode os.FileMode) {
 	}
 }
 
-func wantOwner(t *testing.T, e env, name string, uid int) {
-	t.Helper()
-	fi, err := os.Lstat(filepath.Join(e.dst, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := int(fi.Sys().(*syscall.Stat_t).Uid); got != uid {
-		t.Errorf("%s uid = %d, want %d", name, got, uid)
-	}
-}
-
 func wantMtime(t *testing.T, e env, name string, mt time.Time) {
 	t.Helper()
 	fi, err := os.Lstat(filepath.Join(e.dst, name))
 	if err != nil || !fi.ModTime().Equal(mt) {
 		t.Errorf("%s mtime = %v (%v), want %v", name, fi.ModTime(), err, mt)
-	}
-}
-
-func wantNoXattrs(t *testing.T, e env, name string) {
-	t.Helper()
-	buf := make([]byte, 4096)
-	n, err := syscall.Listxattr(filepath.Join(e.dst, name), buf)
-	if err != nil && !errors.Is(err, syscall.ENOTSUP) {
-		t.Fatal(err)
-	}
-	for x := range strings.SplitSeq(string(buf[:max(n, 0)]), "\x00") {
-		if x != "" && x != "security.selinux" {
-			t.Errorf("%s has xattr %q", name, x)
-		}
 	}
 }

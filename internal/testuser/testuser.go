@@ -7,7 +7,6 @@ package testuser
 import (
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 )
 
@@ -25,6 +24,9 @@ func Unprivileged(t testing.TB, f func(dir string)) {
 		f(dir)
 		return
 	}
+	if !canSwitch {
+		t.Skip("switching the effective user needs Linux; run as a non-root user to run this test here")
+	}
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -36,11 +38,9 @@ func Unprivileged(t testing.TB, f func(dir string)) {
 	work := filepath.Join(dir, "w")
 	must(os.Mkdir(work, 0o755))
 	must(os.Chown(work, Nobody, Nobody))
-	must(syscall.Setresgid(-1, Nobody, -1))
-	must(syscall.Setresuid(-1, Nobody, -1))
+	must(drop(Nobody, Nobody))
 	defer func() {
-		syscall.Setresuid(-1, 0, -1)
-		syscall.Setresgid(-1, 0, -1)
+		restore()
 		unlock(work)
 		os.RemoveAll(work) // as root again
 	}()

@@ -13,7 +13,6 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
-	"syscall"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -154,11 +153,9 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	maxRSS, user, sys := usage()
 	fmt.Printf("seconds=%.3f files=%d bytes_out=%d maxrss_mib=%.1f cpu_user=%.3f cpu_sys=%.3f\n",
-		time.Since(start).Seconds(), st.Files, st.BytesOut, float64(ru.Maxrss)/1024,
-		time.Duration(ru.Utime.Nano()).Seconds(), time.Duration(ru.Stime.Nano()).Seconds())
+		time.Since(start).Seconds(), st.Files, st.BytesOut, maxRSS, user.Seconds(), sys.Seconds())
 	return nil
 }
 
