@@ -164,7 +164,7 @@ func TestInstallFaults(t *testing.T) {
 		if _, err := Install(cctx, srv.Host()+"/ext/cube:1.5", instTarget(18), opts); !errors.Is(err, context.Canceled) {
 			t.Fatalf("err = %v, want context.Canceled", err)
 		}
-		if list, _ := List(ctx, ListOptions{Root: root}); len(list) != 0 {
+		if list := instList(t, ListOptions{Root: root}); len(list) != 0 {
 			t.Errorf("cancelled install left %v", list)
 		}
 		entries, _ := os.ReadDir(filepath.Join(root, ".pgoci", "tmp"))

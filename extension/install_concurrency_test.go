@@ -180,7 +180,7 @@ func TestInstallKilled(t *testing.T) {
 	if entries, _ := os.ReadDir(tmp); len(entries) == 0 {
 		t.Error("the killed child left no staging: was it killed mid-unpack?")
 	}
-	if list, _ := List(context.Background(), ListOptions{Root: root}); len(list) != 0 {
+	if list := instList(t, ListOptions{Root: root}); len(list) != 0 {
 		t.Errorf("killed install recorded %v", list)
 	}
 	if _, err := Install(context.Background(), srv.Host()+"/ext/cube:1.5", instTarget(18), InstallOptions{Root: root, CacheDir: cache}); err != nil {

@@ -180,6 +180,16 @@ func instSnapshot(t testing.TB, dir string, skip ...string) map[string]string {
 	return out
 }
 
+// instList lists the installed packages, failing the test on an error.
+func instList(t testing.TB, opts ListOptions) []Installed {
+	t.Helper()
+	list, err := List(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	return list
+}
+
 // instOptions are InstallOptions for root with a private cache.
 func instOptions(t testing.TB, root string) InstallOptions {
 	return InstallOptions{Root: root, CacheDir: filepath.Join(t.TempDir(), "cache")}

@@ -40,7 +40,7 @@ func TestInstallRefusesLongNamesBeforeUpgrading(t *testing.T) {
 	if diff := cmp.Diff(before, instSnapshot(t, top, "share/postgresql/17/.pgoci")); diff != "" {
 		t.Errorf("a failed upgrade changed the server's directories (-before +after):\n%s", diff)
 	}
-	list, _ := List(ctx, ListOptions{PGConfig: pgConfig})
+	list := instList(t, ListOptions{PGConfig: pgConfig})
 	for _, r := range list {
 		if r.Pending {
 			t.Errorf("a failed upgrade left the record of %s pending", r.Name)
@@ -110,7 +110,7 @@ func TestInstallRechecksRequiresAtCommit(t *testing.T) {
 	if !errors.Is(err, ErrMissingDependency) {
 		t.Errorf("install err = %v, want ErrMissingDependency", err)
 	}
-	if list, _ := List(ctx, ListOptions{Root: root}); len(list) != 0 {
+	if list := instList(t, ListOptions{Root: root}); len(list) != 0 {
 		t.Errorf("installed %v, want nothing (cube removed, earthdistance refused)", list)
 	}
 }
@@ -137,7 +137,7 @@ func TestInstallRefusesDeepPaths(t *testing.T) {
 	if diff := cmp.Diff(before, instSnapshot(t, root, ".pgoci")); diff != "" {
 		t.Errorf("a failed install left the root changed (-before +after):\n%s", diff)
 	}
-	list, _ := List(ctx, ListOptions{Root: root})
+	list := instList(t, ListOptions{Root: root})
 	for _, r := range list {
 		t.Errorf("a refused install left a record: %s pending=%v", r.Name, r.Pending)
 	}

@@ -54,10 +54,11 @@ func TestLifecycle(t *testing.T) {
 		t.Errorf("list:\n%s", out)
 	}
 	mustRun(t, "verify", "--root", root)
-	if err := os.WriteFile(filepath.Join(root, "share/extension/demo.control"), []byte("tampered"), 0o644); err == nil {
-		if code, out, _ := pgoci(t, "verify", "--root", root); code != 1 || !strings.Contains(out, "demo.control") {
-			t.Errorf("verify after tampering: exit %d, output:\n%s", code, out)
-		}
+	if err := os.WriteFile(filepath.Join(root, "share/extension/demo.control"), []byte("tampered"), 0o644); err != nil {
+		t.Fatalf("tampering with demo.control: %v", err)
+	}
+	if code, out, _ := pgoci(t, "verify", "--root", root); code != 1 || !strings.Contains(out, "demo.control") {
+		t.Errorf("verify after tampering: exit %d, output:\n%s", code, out)
 	}
 	mustRun(t, "uninstall", demo.Package, "--root", root)
 	if out := mustRun(t, "list", "--root", root); out != "" {
