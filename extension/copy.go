@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -159,9 +160,35 @@ type copier struct {
 	dst  oras.Target
 	opts CopyOptions
 
-	mu        sync.Mutex // serialises Progress and guards total and manifests
+	mu        sync.Mutex // serialises Progress and guards total, manifests and bad
 	total     int64
 	manifests int // manifests and indexes fetched, against maxCopyManifests
+	// bad is the first content that failed its digest or size: it is the
+	// cause of the copy's failure even when the destination, which
+	// hashes what it receives too, answered first.
+	bad error
+}
+
+// noteBad records a verification failure of content read from the
+// source.
+func (c *copier) noteBad(err error) {
+	if errors.Is(err, verify.ErrDigest) || errors.Is(err, verify.ErrSize) {
+		c.mu.Lock()
+		if c.bad == nil {
+			c.bad = err
+		}
+		c.mu.Unlock()
+	}
+}
+
+// cause is err, or the verification failure behind it.
+func (c *copier) cause(err error) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.bad != nil && err != nil && !errors.Is(err, c.bad) {
+		return fmt.Errorf("%w (the destination reported: %v)", c.bad, err)
+	}
+	return err
 }
 
 // maxCopyManifests bounds the manifests and indexes one Copy reads (as
@@ -239,7 +266,7 @@ func (c *copier) copyGraph(ctx context.Context, root ocispec.Descriptor) error {
 		MaxMetadataBytes: resolve.MaxManifestSize,
 	})
 	if err != nil {
-		return fmt.Errorf("extension: copy %s: %w", root.Digest, err)
+		return fmt.Errorf("extension: copy %s: %w", root.Digest, c.cause(err))
 	}
 	return nil
 }
@@ -322,7 +349,22 @@ func (s verifyingSource) Fetch(ctx context.Context, d ocispec.Descriptor) (io.Re
 	return struct {
 		io.Reader
 		io.Closer
-	}{vr, rc}, nil
+	}{noting{vr, s.c}, rc}, nil
+}
+
+// noting passes reads through, telling the copier of a verification
+// failure.
+type noting struct {
+	r io.Reader
+	c *copier
+}
+
+func (n noting) Read(p []byte) (int, error) {
+	k, err := n.r.Read(p)
+	if err != nil {
+		n.c.noteBad(err)
+	}
+	return k, err
 }
 
 var _ content.ReadOnlyStorage = verifyingSource{}
