@@ -554,8 +554,12 @@ func (i *installer) stage(ctx context.Context, ref, name string, res resolve.Res
 		return nil, err
 	}
 	var base, files int64
+	// The unpacker hashes each file as it writes it: the record's digests
+	// come from there, not from reading the files again.
+	sums := map[string]fileSum{}
+	record := func(p string, size int64, d digest.Digest) { sums[p] = fileSum{size, d} }
 	for k, l := range layers {
-		st, err := i.layer(ctx, s, src, l, diffIDs[k], name, ref, res, base, total)
+		st, err := i.layer(ctx, s, src, l, diffIDs[k], record, name, ref, res, base, total)
 		if err != nil {
 			return nil, fmt.Errorf("extension: install %s: layer %s: %w", name, l.Digest, err)
 		}
@@ -566,7 +570,7 @@ func (i *installer) stage(ctx context.Context, ref, name string, res resolve.Res
 		return nil, err
 	}
 	i.emit(Event{Kind: EventUnpack, Package: name, Version: res.Metadata.Package.Version, Reference: ref, Digest: res.Manifest.Digest, Files: files})
-	fl, err := hashTree(ctx, dir)
+	fl, err := hashTree(ctx, dir, sums)
 	if err != nil {
 		unpack.RemoveAll(dir)
 		return nil, err
@@ -578,7 +582,8 @@ func (i *installer) stage(ctx context.Context, ref, name string, res resolve.Res
 	return &staged{dir: dir, rec: newRecord(ref, name, res, fl)}, nil
 }
 
-func (i *installer) layer(ctx context.Context, s *unpack.Staging, src resolve.Source, l ocispec.Descriptor, diffID digest.Digest, name, ref string, res resolve.Resolved, base, total int64) (unpack.Stats, error) {
+func (i *installer) layer(ctx context.Context, s *unpack.Staging, src resolve.Source, l ocispec.Descriptor, diffID digest.Digest,
+	record func(string, int64, digest.Digest), name, ref string, res resolve.Resolved, base, total int64) (unpack.Stats, error) {
 	var (
 		rc   io.ReadCloser
 		done = func(err error) error { return err }
@@ -600,7 +605,7 @@ func (i *installer) layer(ctx context.Context, s *unpack.Staging, src resolve.So
 	// for usrmerge base images), so the strict mode refuses them. The
 	// unpacker verifies digest, size and diff_id as it reads: the only
 	// hash of these bytes.
-	opts := unpack.Options{Durable: i.opts.Durable, Progress: progress, NoSymlinkParents: true, DiffID: diffID}
+	opts := unpack.Options{Durable: i.opts.Durable, Progress: progress, NoSymlinkParents: true, DiffID: diffID, FileDigest: record}
 	st, err := unpack.Layer(ctx, s.Root(), rc, l, opts)
 	return st, done(err)
 }

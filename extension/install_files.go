@@ -12,10 +12,18 @@ import (
 	"github.com/opencontainers/go-digest"
 )
 
+// fileSum is a regular file's size and SHA-256, as the unpacker hashed it
+// while writing it.
+type fileSum struct {
+	size int64
+	sum  digest.Digest
+}
+
 // hashTree lists the regular files and symbolic links under dir, sorted
 // by path, with the SHA-256 and size of each file and the target of each
-// link.
-func hashTree(ctx context.Context, dir string) ([]InstalledFile, error) {
+// link. A file known (by path, with the size found) takes its digest from
+// known instead of being read again.
+func hashTree(ctx context.Context, dir string, known map[string]fileSum) ([]InstalledFile, error) {
 	var files []InstalledFile
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -37,6 +45,12 @@ func hashTree(ctx context.Context, dir string) ([]InstalledFile, error) {
 			}
 			files = append(files, InstalledFile{Path: rel, Link: target})
 		case d.Type().IsRegular():
+			if k, ok := known[rel]; ok {
+				if fi, err := d.Info(); err == nil && fi.Size() == k.size {
+					files = append(files, InstalledFile{Path: rel, Size: k.size, Digest: k.sum})
+					return nil
+				}
+			}
 			size, sum, err := hashFile(p)
 			if err != nil {
 				return err

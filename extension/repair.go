@@ -94,7 +94,7 @@ func (l location) rebuildRecord(ctx context.Context, name string) (Installed, er
 	if err != nil || hex != filepath.Base(hex) {
 		return Installed{}, fmt.Errorf("no current version in %s", pkg)
 	}
-	files, err := hashTree(ctx, filepath.Join(pkg, hex))
+	files, err := hashTree(ctx, filepath.Join(pkg, hex), nil)
 	if err != nil {
 		return Installed{}, err
 	}

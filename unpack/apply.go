@@ -3,8 +3,10 @@ package unpack
 import (
 	"archive/tar"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -12,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	digest "github.com/opencontainers/go-digest"
 )
 
 // applier is the tar stage: it reads entries and applies them to the tree.
@@ -349,6 +353,11 @@ func (a *applier) file(p string, hdr *tar.Header, r io.Reader) error {
 		return err
 	}
 	a.created(p)
+	var h hash.Hash
+	if a.opts.FileDigest != nil {
+		h = sha256.New()
+		r = io.TeeReader(r, h)
+	}
 	err = a.fill(f, r)
 	if err == nil && uid >= 0 {
 		err = f.Chown(uid, gid)
@@ -369,6 +378,9 @@ func (a *applier) file(p string, hdr *tar.Header, r io.Reader) error {
 		return err
 	}
 	a.stats.Files++
+	if h != nil {
+		a.opts.FileDigest(p, hdr.Size, digest.NewDigest(digest.SHA256, h))
+	}
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	digest "github.com/opencontainers/go-digest"
 
 	"pgoci/internal/tartest"
 	"pgoci/unpack"
@@ -181,4 +183,38 @@ func TestCommitNeverReplacesAnEmptyDirectory(t *testing.T) {
 	if names, _ := os.ReadDir(dst); len(names) != 0 {
 		t.Errorf("the directory at the destination was replaced: it holds %v", names)
 	}
+}
+
+// TestFileDigest: each regular file written is reported with its size and
+// SHA-256, the last write of a path last; links and directories are not.
+func TestFileDigest(t *testing.T) {
+	blob := tartest.Tar(t, tartest.File("a", "first"), tartest.Dir("d"), tartest.File("d/b", "bee"),
+		tartest.Symlink("l", "a"), tartest.File("a", "second"))
+	got := map[string]string{}
+	var order []string
+	_, err := unpack.Layer(context.Background(), mustRoot(t), bytes.NewReader(blob), tartest.Descriptor(tartest.MediaTar, blob),
+		unpack.Options{FileDigest: func(p string, size int64, d digest.Digest) {
+			got[p] = fmt.Sprintf("%d %s", size, d)
+			order = append(order, p)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"a":   fmt.Sprintf("6 %s", digest.FromString("second")),
+		"d/b": fmt.Sprintf("3 %s", digest.FromString("bee")),
+	}
+	if diff := cmp.Diff(want, got); diff != "" || !cmp.Equal(order, []string{"a", "d/b", "a"}) {
+		t.Errorf("digests (-want +got):\n%s\norder %v", diff, order)
+	}
+}
+
+func mustRoot(t *testing.T) *os.Root {
+	t.Helper()
+	r, err := os.OpenRoot(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
 }
