@@ -1,14 +1,17 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"pgoci/extension"
+	"pgoci/labels"
 	"pgoci/resolve"
 )
 
@@ -73,9 +76,34 @@ func printInspection(e *env, in extension.Inspection) {
 			}
 			fmt.Fprintln(e.stdout)
 		}
+		printBinaries(e, l)
 		for _, r := range m.Referrers {
 			fmt.Fprintf(e.stdout, "    referrer %s %s\n", r.ArtifactType, r.Digest)
 		}
+	}
+}
+
+// printBinaries shows what the image's binaries need to load, as packing
+// read it from them: the C library they require and each object's needs.
+func printBinaries(e *env, l labels.Metadata) {
+	if l.Libc.Requires != "" {
+		fmt.Fprintf(e.stdout, "    requires %s >= %s (from the binaries)\n", cmp.Or(l.Libc.Family, "glibc"), l.Libc.Requires)
+	}
+	if l.ICUMajor != 0 {
+		fmt.Fprintf(e.stdout, "    links ICU %d\n", l.ICUMajor)
+	}
+	for _, o := range l.Objects {
+		fmt.Fprintf(e.stdout, "    %s: needs %s", o.Path, strings.Join(o.Needs, " "))
+		if o.Glibc != "" {
+			fmt.Fprintf(e.stdout, "; GLIBC_%s", o.Glibc)
+		}
+		if len(o.RunPath) > 0 {
+			fmt.Fprintf(e.stdout, "; RUNPATH %s", strings.Join(o.RunPath, ":"))
+		}
+		fmt.Fprintln(e.stdout)
+	}
+	if len(l.OSRequires) > 0 {
+		fmt.Fprintf(e.stdout, "    from the OS: %s\n", strings.Join(l.OSRequires, " "))
 	}
 }
 

@@ -36,6 +36,10 @@ func setupInstall(fs *flag.FlagSet) action {
 	fs.BoolVar(&o.UpdateLock, "update-lock", false, "re-resolve references pinned by the lock file and record the new digests (default: pins are honoured)")
 	fs.StringVar(&o.LockFile, "lock-file", "", "lock file `PATH` pinning references to digests, or - for none (default: lock.json in the state directory)")
 	fs.BoolVar(&o.Durable, "durable", false, "fsync what is written, so that a power loss after install returns cannot lose it (default: off)")
+	var libPath multiFlag
+	fs.StringVar(&o.Postgres, "postgres", "", "the server executable at `PATH` the link check loads each module into (default: bin/postgres next to --pg-config; without either, the server's own symbols are reported unchecked)")
+	fs.Var(&libPath, "library-path", "a `DIR` on the server's LD_LIBRARY_PATH besides the root's system/, for the link check (repeatable)")
+	fs.BoolVar(&o.SkipLinkCheck, "skip-link-check", false, "install even a module the link check says cannot load, printing the findings (default: such a package is refused)")
 	var deps multiFlag
 	fs.Var(&deps, "dep", "install the required extension EXTENSION from REF, for repositories not named after the extension (`EXTENSION=REF`, repeatable)")
 	return func(ctx context.Context, e *env, args []string) error {
@@ -54,6 +58,7 @@ func setupInstall(fs *flag.FlagSet) action {
 			return err
 		}
 		o.Root, o.PGConfig, o.StateDir, o.Policy, o.Remote = loc.root, loc.pgConfig, loc.state, policy, e.remoteOptions()
+		o.LibraryPath = libPath
 		return install(ctx, e, args[0], target, o)
 	}
 }
@@ -90,8 +95,35 @@ func install(ctx context.Context, e *env, ref string, target resolve.Target, o e
 			line += "; needs shared_preload_libraries and a server restart"
 		}
 		fmt.Fprintln(e.stdout, line)
+		reportFindings(e, pkg)
 	}
 	return nil
+}
+
+// reportFindings tells, on stderr, what the link check could not prove
+// (the server's own symbols without the server executable) or, with
+// --skip-link-check, what it would have refused.
+func reportFindings(e *env, pkg extension.PackageResult) {
+	var unchecked []string
+	for _, f := range pkg.Findings {
+		if f.Fatal() {
+			fmt.Fprintf(e.stderr, "warning: %s: %s (installed anyway: --skip-link-check)\n", pkg.Name, f)
+			continue
+		}
+		unchecked = append(unchecked, f.Symbol)
+	}
+	if len(unchecked) > 0 {
+		fmt.Fprintf(e.stderr, "note: %s: %d symbol(s) the modules expect from the server not checked (give --pg-config or --postgres): %s\n",
+			pkg.Name, len(unchecked), strings.Join(firstN(unchecked, 8), ", "))
+	}
+}
+
+// firstN is s cut to n elements, with "..." when it was longer.
+func firstN(s []string, n int) []string {
+	if len(s) <= n {
+		return s
+	}
+	return append(s[:n:n], "...")
 }
 
 // renderEvent shows fetch progress on a terminal and the dependency

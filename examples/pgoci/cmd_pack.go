@@ -37,7 +37,8 @@ type buildFlags struct {
 	platform, libc, distro              string
 	compression, pkg, version, pgConfig string
 	detect, noIndex                     bool
-	annotations, only                   multiFlag
+	bundle, bundleSystem                bool
+	annotations, only, libPath          multiFlag
 }
 
 func (f *buildFlags) register(fs *flag.FlagSet) {
@@ -54,6 +55,9 @@ func (f *buildFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.pgConfig, "pg-config", "", "the pg_config program at `PATH` that --detect reads; implies --detect (default: pg_config on $PATH)")
 	fs.Var(&f.annotations, "annotation", "add a manifest annotation and config label `key=value`, which cannot override a pgoci key (repeatable)")
 	fs.Var(&f.only, "extension", "pack only extension `NAME` of the tree, with the scripts, modules and bitcode it uses (repeatable; default: all)")
+	fs.BoolVar(&f.bundle, "bundle-libs", false, "carry in system/, in a layer of its own, every shared library the modules need that resolves through their RUNPATH or --lib-path (not the C runtime, not this machine's system libraries)")
+	fs.Var(&f.libPath, "lib-path", "with --bundle-libs, also look for the libraries to bundle in `DIR` (repeatable), e.g. the server's own lib directory")
+	fs.BoolVar(&f.bundleSystem, "bundle-system-libs", false, "with --bundle-libs, bundle libraries found through this machine's ld.so.cache and default directories too")
 	fs.BoolVar(&f.noIndex, "no-index", false, "push the image by digest only, print its digest on stdout and leave REF's tag alone (for parallel builds; see pgoci index)")
 }
 
@@ -86,8 +90,12 @@ func (f *buildFlags) build() (extension.Build, extension.PackOptions, error) {
 		}
 		extra[k] = v
 	}
+	if (len(f.libPath) > 0 || f.bundleSystem) && !f.bundle {
+		return b, extension.PackOptions{}, usagef("--lib-path and --bundle-system-libs need --bundle-libs")
+	}
 	return b, extension.PackOptions{Compression: extension.Compression(f.compression), Annotations: extra,
-		DetectHost: f.detect || f.pgConfig != "", PGConfig: f.pgConfig, Extensions: f.only}, nil
+		DetectHost: f.detect || f.pgConfig != "", PGConfig: f.pgConfig, Extensions: f.only,
+		BundleLibs: f.bundle, LibPath: f.libPath, BundleSystemLibs: f.bundleSystem}, nil
 }
 
 func setupPack(fs *flag.FlagSet) action {
@@ -109,6 +117,11 @@ func setupPack(fs *flag.FlagSet) action {
 			// A tree with no extension states no version; the tag asked
 			// for does, when it reads as one.
 			opts.DefaultVersion = t.Version.Raw
+		}
+		opts.Events = func(ev extension.Event) {
+			if ev.Kind == extension.EventWarning {
+				fmt.Fprintln(e.stderr, "warning:", ev.Message)
+			}
 		}
 		img, err := extension.Pack(ctx, dst, args[0], b, opts)
 		if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"strings"
@@ -30,6 +31,38 @@ func listCommand() command {
 		summary: "list installed packages: name, version, digest, extensions, preload needs",
 		details: "A location where pgoci never installed anything is an error, not an empty list.",
 		setup:   setupList,
+	}
+}
+
+func repairCommand() command {
+	return command{
+		name:    "repair",
+		usage:   []string{"[flags] " + locationUsage},
+		summary: "rebuild or quarantine install records a power loss damaged (verify and list report them)",
+		details: "With --root a damaged record is rebuilt from the package directory on disk (reference and digests unknown: install the package again to restore them); otherwise it is moved to the state's quarantine directory.",
+		setup:   setupRepair,
+	}
+}
+
+func setupRepair(fs *flag.FlagSet) action {
+	var loc locationFlags
+	loc.register(fs, true)
+	return func(ctx context.Context, e *env, args []string) error {
+		if err := openLocation(ctx, &loc, args); err != nil {
+			return err
+		}
+		fixed, err := extension.Repair(ctx, loc.list())
+		for _, r := range fixed {
+			line := fmt.Sprintf("%s\t%s\t%s", r.Package, r.Action, r.Reason)
+			if r.Path != "" {
+				line += "\t" + r.Path
+			}
+			fmt.Fprintln(e.stdout, line)
+		}
+		if err == nil && len(fixed) == 0 {
+			fmt.Fprintln(e.stdout, "no damaged record")
+		}
+		return err
 	}
 }
 
@@ -67,6 +100,9 @@ func setupUninstall(fs *flag.FlagSet) action {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "uninstalled %s %s (%d files)\n", removed.Name, removed.Version, len(removed.Files))
+		for _, p := range removed.Kept {
+			fmt.Fprintf(e.stderr, "kept %s: its content changed since the install\n", p)
+		}
 		return nil
 	}
 }
@@ -79,19 +115,23 @@ func setupList(fs *flag.FlagSet) action {
 		if err := openLocation(ctx, &loc, args); err != nil {
 			return err
 		}
+		// Damaged records are an error that comes with the others.
 		pkgs, err := extension.List(ctx, loc.list())
-		if err != nil {
+		if err != nil && !errors.Is(err, extension.ErrState) {
 			return err
 		}
 		if *asJSON {
 			enc := json.NewEncoder(e.stdout)
 			enc.SetIndent("", "  ")
-			return enc.Encode(pkgs)
+			if eerr := enc.Encode(pkgs); eerr != nil {
+				return eerr
+			}
+			return err
 		}
 		for _, p := range pkgs {
 			fmt.Fprintln(e.stdout, listLine(p))
 		}
-		return nil
+		return err
 	}
 }
 
@@ -118,19 +158,28 @@ func listLine(p extension.Installed) string {
 func setupVerify(fs *flag.FlagSet) action {
 	var loc locationFlags
 	loc.register(fs, true)
+	postgres := fs.String("postgres", "", "the server executable at `PATH` for the link check (default: bin/postgres next to --pg-config)")
+	var libPath multiFlag
+	fs.Var(&libPath, "library-path", "a `DIR` on the server's LD_LIBRARY_PATH besides the root's system/, for the link check (repeatable)")
 	return func(ctx context.Context, e *env, args []string) error {
 		if err := openLocation(ctx, &loc, args); err != nil {
 			return err
 		}
-		drift, err := extension.Verify(ctx, loc.list())
+		opts := loc.list()
+		opts.Postgres, opts.LibraryPath = *postgres, libPath
+		drift, err := extension.Verify(ctx, opts)
 		if err != nil {
 			return err
 		}
 		for _, d := range drift {
-			fmt.Fprintf(e.stdout, "%s\t%s\t%s\n", d.Package, d.Problem, d.Path)
+			line := fmt.Sprintf("%s\t%s\t%s", d.Package, d.Problem, d.Path)
+			if d.Detail != "" {
+				line += "\t" + d.Detail
+			}
+			fmt.Fprintln(e.stdout, line)
 		}
 		if len(drift) > 0 {
-			return fmt.Errorf("%d installed file(s) differ from their records", len(drift))
+			return fmt.Errorf("%d problem(s): installed files that differ from their records, modules that no longer load, or damaged records (pgoci repair)", len(drift))
 		}
 		fmt.Fprintln(e.stdout, "all installed files match their records")
 		return nil
