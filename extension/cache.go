@@ -16,6 +16,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2/errdef"
+	"oras.land/oras-go/v2/registry"
 
 	"pgoci/internal/verify"
 	"pgoci/resolve"
@@ -229,6 +231,17 @@ func (s *cachedSource) Fetch(ctx context.Context, target ocispec.Descriptor) (io
 
 func (s *cachedSource) Tags(ctx context.Context, last string, fn func(tags []string) error) error {
 	return s.src.Tags(ctx, last, fn)
+}
+
+// Referrers lists the referrers of desc from the source (signatures and
+// attestations are read fresh, never from the cache), for a source that
+// can list them; otherwise it is errdef.ErrUnsupported and the caller
+// falls back to the tag schema.
+func (s *cachedSource) Referrers(ctx context.Context, desc ocispec.Descriptor, artifactType string, fn func([]ocispec.Descriptor) error) error {
+	if rl, ok := s.src.(registry.ReferrerLister); ok {
+		return rl.Referrers(ctx, desc, artifactType, fn)
+	}
+	return errdef.ErrUnsupported
 }
 
 // FetchReference answers a cached digest from the cache, and otherwise

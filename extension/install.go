@@ -78,6 +78,12 @@ type InstallOptions struct {
 	// UpdateLock re-resolves references pinned by the lock file and
 	// records the new digests. Default: pins are honoured.
 	UpdateLock bool
+	// Verifier checks each image resolved, dependencies included, before
+	// the first layer byte is fetched: signatures and attestations against
+	// a policy (trust.NewVerifier). A refusal leaves the location as it
+	// was; the digest of the signature that verified is recorded
+	// (Installed.Signature, the lock file). Default: none.
+	Verifier resolve.Verifier
 	// Postgres is the server executable the link check loads each module
 	// into (its dynamic symbol table and libraries). Default:
 	// <pg_config bindir>/postgres when PGConfig is set; otherwise
@@ -381,7 +387,8 @@ func (i *installer) resolve(ctx context.Context, ref, version string) (resolve.R
 		src = &cachedSource{src: src, cache: i.cache}
 	}
 	// The config is read for its diff_ids, which the unpacker verifies.
-	res, err := resolve.Resolve(ctx, src, r, i.target, resolve.Options{Policy: i.opts.Policy, Version: pinnedVersion, Remote: i.opts.Remote, FetchConfig: true})
+	res, err := resolve.Resolve(ctx, src, r, i.target, resolve.Options{Policy: i.opts.Policy, Version: pinnedVersion, Remote: i.opts.Remote,
+		FetchConfig: true, Verifier: i.opts.Verifier})
 	if err != nil && pinned && !i.opts.UpdateLock {
 		return res, nil, fmt.Errorf("%w: %s is pinned to %s by the lock file %s (install with UpdateLock to re-resolve): %w",
 			ErrPinned, ref, entry.Digest, i.lockPath(), err)
@@ -489,13 +496,16 @@ func (i *installer) installResolved(ctx context.Context, ref, version, name stri
 }
 
 func (i *installer) skip(ref, version string, rec Installed, res resolve.Resolved) {
+	if res.Signature != "" {
+		rec.Signature = res.Signature // verified again just now
+	}
 	i.pin(ref, version, rec)
 	i.done = append(i.done, PackageResult{Installed: rec, Action: ActionUnchanged})
 	i.emit(Event{Kind: EventSkip, Package: rec.Name, Version: rec.Version, Reference: ref, Digest: res.Manifest.Digest})
 }
 
 func (i *installer) pin(ref, version string, rec Installed) {
-	i.pins[rec.Name] = lockEntry{Reference: ref, Version: version, Digest: rec.Manifest, Index: rec.Index}
+	i.pins[rec.Name] = lockEntry{Reference: ref, Version: version, Digest: rec.Manifest, Index: rec.Index, Signature: rec.Signature}
 }
 
 // saveLock writes the pins of this call into the lock file, under the
@@ -629,7 +639,7 @@ func newRecord(ref, name string, res resolve.Resolved, files []InstalledFile) In
 	m := res.Metadata
 	rec := Installed{
 		Name: name, Version: m.Package.Version, Reference: ref, Resolved: res.Reference,
-		Manifest: res.Manifest.Digest, Platform: resolve.PlatformString(res.Platform),
+		Manifest: res.Manifest.Digest, Signature: res.Signature, Platform: resolve.PlatformString(res.Platform),
 		PGMajor: m.PG.Major, Extensions: m.Extensions, Modules: m.Modules, Programs: m.Programs, Preload: m.Preload,
 		Restart: len(m.Preload) > 0 || (m.Restart != nil && *m.Restart), Files: files,
 		InstalledAt: time.Now().UTC().Truncate(time.Second),

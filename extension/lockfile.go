@@ -31,6 +31,9 @@ type lockEntry struct {
 	Version   string        `json:"version,omitempty"`
 	Digest    digest.Digest `json:"digest"`
 	Index     digest.Digest `json:"index,omitempty"`
+	// Signature is the digest of the signature that verified the image
+	// at install (InstallOptions.Verifier), "" without one.
+	Signature digest.Digest `json:"signature,omitempty"`
 }
 
 // readLockFile reads a lock file; a missing one is empty.

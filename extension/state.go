@@ -25,6 +25,9 @@ type Installed struct {
 	// Index is the digest of the image index the reference named, "" when
 	// it named a manifest.
 	Index digest.Digest `json:"index,omitempty"`
+	// Signature is the digest of the signature that verified the image at
+	// install (InstallOptions.Verifier), "" without one.
+	Signature digest.Digest `json:"signature,omitempty"`
 	// Manifest is the digest of the manifest installed.
 	Manifest digest.Digest `json:"manifest"`
 	// Platform is the image's platform, os/arch[/variant].

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"pgoci/labels"
@@ -32,6 +33,22 @@ type Options struct {
 	FetchConfig bool
 	// Remote configures registry access for [ResolveReference].
 	Remote RemoteOptions
+	// Verifier, when set, checks the chosen manifest (and the index it
+	// was chosen from) before Resolve returns it: signatures and
+	// attestations, against a trust policy (package trust provides one).
+	// A refusal is Resolve's error; nothing else is tried. Default: none.
+	Verifier Verifier
+}
+
+// Verifier checks a resolved image before anything of it is used. It is
+// the small part of package trust that resolve needs, declared here so
+// that resolve does not depend on it (and its Sigstore libraries).
+type Verifier interface {
+	// Verify checks manifest (chosen from index, nil when the reference
+	// named a manifest) in ref's repository, reading from src, and
+	// returns the digest of the signature that verified it ("" when the
+	// policy requires none).
+	Verify(ctx context.Context, src Source, ref Reference, index *ocispec.Descriptor, manifest ocispec.Descriptor) (digest.Digest, error)
 }
 
 // Resolved is the one manifest chosen for a target: everything needed to
@@ -66,6 +83,9 @@ type Resolved struct {
 	Report []Finding
 	// Rejected lists the other candidates and why they did not fit.
 	Rejected []Candidate
+	// Signature is the digest of the signature Options.Verifier verified,
+	// "" without one.
+	Signature digest.Digest
 }
 
 // ResolveReference parses ref ("host[:port]/repo[:tag][@digest]" or
@@ -89,6 +109,15 @@ func ResolveReference(ctx context.Context, ref string, t Target, opts Options) (
 // candidate, each property wanted vs found.
 func Resolve(ctx context.Context, src Source, ref Reference, t Target, opts Options) (Resolved, error) {
 	r, err := resolveRef(ctx, src, ref, t, opts)
+	if err == nil && opts.Verifier != nil {
+		var index *ocispec.Descriptor
+		if r.Index.Digest != "" {
+			index = &r.Index
+		}
+		if r.Signature, err = opts.Verifier.Verify(ctx, src, ref, index, r.Manifest); err != nil {
+			return Resolved{}, ExplainAuth(err, ref)
+		}
+	}
 	return r, ExplainAuth(err, ref)
 }
 

@@ -137,6 +137,14 @@ func List(ctx context.Context, src Source, subject ocispec.Descriptor, artifactT
 	switch s := src.(type) {
 	case registry.ReferrerLister:
 		err := s.Referrers(ctx, subject, artifactType, add)
+		if errors.Is(err, errdef.ErrUnsupported) {
+			// A wrapper whose source cannot list: the tag schema.
+			ds, terr := byTag(ctx, src, subject)
+			if terr != nil {
+				return nil, terr
+			}
+			err = add(ds)
+		}
 		if err != nil && !errors.Is(err, errdef.ErrNotFound) {
 			if errors.Is(err, ErrTooMany) {
 				return nil, err
