@@ -13,6 +13,7 @@ import (
 	"pgoci/extension"
 	"pgoci/labels"
 	"pgoci/resolve"
+	"pgoci/trust"
 )
 
 func inspectCommand() command {
@@ -36,27 +37,73 @@ func copyCommand() command {
 func setupInspect(fs *flag.FlagSet) action {
 	asJSON := fs.Bool("json", false, "print the inspection (descriptors, manifests, labels, referrers) as JSON")
 	noReferrers := fs.Bool("no-referrers", false, "do not list referrers, saving one request per index and manifest (default: listed)")
+	var tr trustFlags
+	tr.register(fs)
 	return func(ctx context.Context, e *env, args []string) error {
 		if err := wantArgs(args, "REF"); err != nil {
+			return err
+		}
+		policy, check, err := tr.trustPolicy()
+		if err != nil {
 			return err
 		}
 		in, err := extension.Inspect(ctx, args[0], extension.InspectOptions{Remote: e.remoteOptions(), NoReferrers: *noReferrers})
 		if err != nil {
 			return err
 		}
+		var checks map[string][]trust.Check
+		if check {
+			if checks, err = examine(ctx, e, args[0], in, policy); err != nil {
+				return err
+			}
+		}
 		if *asJSON {
 			enc := json.NewEncoder(e.stdout)
 			enc.SetIndent("", "  ")
-			return enc.Encode(in)
+			return enc.Encode(inspection{Inspection: in, Trust: checks})
 		}
-		printInspection(e, in)
+		printInspection(e, in, checks)
 		return nil
 	}
 }
 
+// inspection is the JSON form of inspect: the SDK's, with the trust
+// checks of each manifest (by digest) when keys or a policy were given.
+type inspection struct {
+	extension.Inspection
+	Trust map[string][]trust.Check `json:"trust,omitempty"`
+}
+
+// examine checks the signatures and attestations of each manifest of the
+// inspection (and of its index) against policy.
+func examine(ctx context.Context, e *env, ref string, in extension.Inspection, policy trust.Policy) (map[string][]trust.Check, error) {
+	src, r, err := resolve.Open(ctx, ref, e.remoteOptions())
+	if err != nil {
+		return nil, err
+	}
+	repo := ""
+	if r.Layout == "" {
+		repo = r.Registry + "/" + r.Repository
+	}
+	out := map[string][]trust.Check{}
+	for _, m := range in.Manifests {
+		t := trust.Target{Repository: repo, Manifest: m.Descriptor}
+		if m.Index != "" {
+			idx := in.Descriptor
+			t.Index = &idx
+		}
+		checks, err := trust.Examine(ctx, src, t, policy, trust.Options{})
+		if err != nil {
+			return nil, err
+		}
+		out[m.Descriptor.Digest.String()] = checks
+	}
+	return out, nil
+}
+
 // printInspection writes the index, then per manifest its platform,
 // package, extensions and referrers.
-func printInspection(e *env, in extension.Inspection) {
+func printInspection(e *env, in extension.Inspection, checks map[string][]trust.Check) {
 	fmt.Fprintf(e.stdout, "%s %s %s\n", in.Reference, in.Descriptor.MediaType, in.Descriptor.Digest)
 	for _, m := range in.Manifests {
 		l := m.Labels
@@ -80,7 +127,34 @@ func printInspection(e *env, in extension.Inspection) {
 		for _, r := range m.Referrers {
 			fmt.Fprintf(e.stdout, "    referrer %s %s\n", r.ArtifactType, r.Digest)
 		}
+		for _, c := range checks[m.Descriptor.Digest.String()] {
+			printCheck(e, c)
+		}
 	}
+}
+
+// printCheck shows one signature or attestation and whether it verified.
+func printCheck(e *env, c trust.Check) {
+	what := c.Kind
+	if c.Kind == trust.KindAttestation && c.PredicateType != "" {
+		what += " " + c.PredicateType
+	}
+	status := "verified"
+	if c.Signer != "" {
+		status += ", signed by " + c.Signer
+	}
+	if c.Err != nil {
+		status = "NOT verified: " + oneLine(c.Err)
+	}
+	fmt.Fprintf(e.stdout, "    %s (%s, on %s) %s: %s\n", what, c.Format, shortDigest(c.Subject.String()), c.Artifact.Digest, status)
+}
+
+// shortDigest cuts a digest to its algorithm and 12 hex digits.
+func shortDigest(d string) string {
+	if len(d) > 19 {
+		return d[:19]
+	}
+	return d
 }
 
 // printBinaries shows what the image's binaries need to load, as packing
@@ -93,7 +167,11 @@ func printBinaries(e *env, l labels.Metadata) {
 		fmt.Fprintf(e.stdout, "    links ICU %d\n", l.ICUMajor)
 	}
 	for _, o := range l.Objects {
-		fmt.Fprintf(e.stdout, "    %s: needs %s", o.Path, strings.Join(o.Needs, " "))
+		needs := strings.Join(o.Needs, " ")
+		if needs == "" {
+			needs = "no library"
+		}
+		fmt.Fprintf(e.stdout, "    %s: needs %s", o.Path, needs)
 		if o.Glibc != "" {
 			fmt.Fprintf(e.stdout, "; GLIBC_%s", o.Glibc)
 		}

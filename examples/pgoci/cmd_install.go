@@ -40,6 +40,8 @@ func setupInstall(fs *flag.FlagSet) action {
 	fs.StringVar(&o.Postgres, "postgres", "", "the server executable at `PATH` the link check loads each module into (default: bin/postgres next to --pg-config; without either, the server's own symbols are reported unchecked)")
 	fs.Var(&libPath, "library-path", "a `DIR` on the server's LD_LIBRARY_PATH besides the root's system/, for the link check (repeatable)")
 	fs.BoolVar(&o.SkipLinkCheck, "skip-link-check", false, "install even a module the link check says cannot load, printing the findings (default: such a package is refused)")
+	var tr trustFlags
+	tr.register(fs)
 	var deps multiFlag
 	fs.Var(&deps, "dep", "install the required extension EXTENSION from REF, for repositories not named after the extension (`EXTENSION=REF`, repeatable)")
 	return func(ctx context.Context, e *env, args []string) error {
@@ -55,6 +57,9 @@ func setupInstall(fs *flag.FlagSet) action {
 			return err
 		}
 		if o.Dependencies, err = parseDeps(deps); err != nil {
+			return err
+		}
+		if o.Verifier, err = tr.verifier(); err != nil {
 			return err
 		}
 		o.Root, o.PGConfig, o.StateDir, o.Policy, o.Remote = loc.root, loc.pgConfig, loc.state, policy, e.remoteOptions()
@@ -90,6 +95,9 @@ func install(ctx context.Context, e *env, ref string, target resolve.Target, o e
 		}
 		if pkg.Dependency {
 			line += ", as a dependency"
+		}
+		if pkg.Signature != "" {
+			line += ", signature " + pkg.Signature.String() + " verified"
 		}
 		if pkg.Restart {
 			line += "; needs shared_preload_libraries and a server restart"

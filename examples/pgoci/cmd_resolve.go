@@ -39,6 +39,7 @@ type resolution struct {
 	Target    resolve.Target    `json:"target"`
 	Metadata  any               `json:"metadata"`
 	Report    []resolve.Finding `json:"report,omitempty"`
+	Signature string            `json:"signature,omitempty"`
 }
 
 func setupResolve(fs *flag.FlagSet) action {
@@ -47,6 +48,8 @@ func setupResolve(fs *flag.FlagSet) action {
 	var version string
 	registerVersionConstraint(fs, &version)
 	asJSON := fs.Bool("json", false, "print the resolution (reference, digests, platform, target, labels, notes) as JSON")
+	var tr trustFlags
+	tr.register(fs)
 	return func(ctx context.Context, e *env, args []string) error {
 		if err := wantArgs(args, "REF"); err != nil {
 			return err
@@ -58,8 +61,12 @@ func setupResolve(fs *flag.FlagSet) action {
 		if err != nil {
 			return err
 		}
+		verifier, err := tr.verifier()
+		if err != nil {
+			return err
+		}
 		r, err := resolve.ResolveReference(ctx, args[0], target, resolve.Options{
-			Policy: policy, Version: version, Remote: e.remoteOptions()})
+			Policy: policy, Version: version, Remote: e.remoteOptions(), Verifier: verifier})
 		if err != nil {
 			return explainIncompatible(e, err)
 		}
@@ -69,7 +76,7 @@ func setupResolve(fs *flag.FlagSet) action {
 			enc.SetIndent("", "  ")
 			return enc.Encode(resolution{Reference: r.Reference, Tag: r.Tag, Index: string(r.Index.Digest),
 				Manifest: string(r.Manifest.Digest), Platform: resolve.PlatformString(r.Platform),
-				Target: target, Metadata: r.Metadata, Report: r.Report})
+				Target: target, Metadata: r.Metadata, Report: r.Report, Signature: string(r.Signature)})
 		}
 		fmt.Fprintln(e.stdout, r.Reference)
 		return nil
