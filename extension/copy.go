@@ -12,11 +12,11 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
-	"oras.land/oras-go/v2/registry"
 
 	"pgoci/internal/ocilayout"
 	"pgoci/internal/verify"
 	"pgoci/resolve"
+	"pgoci/trust/referrers"
 )
 
 // CopyOptions tunes [Copy] and [CopyAll]. The zero value copies every
@@ -36,10 +36,12 @@ type CopyOptions struct {
 	// manifest is copied unchanged if its platform is selected.
 	// Default: all platforms, the index copied byte for byte.
 	Platforms []ocispec.Platform
-	// Referrers also copies the manifests whose subject is the index or
-	// one of the manifests copied (signatures, SBOMs, attestations), and
-	// their own referrers, up to 3 levels. Default: not copied.
-	Referrers bool
+	// NoReferrers copies the image alone. Default: what is attached to
+	// the index and to each manifest copied (signatures, SBOMs,
+	// attestations: referrers, and cosign's legacy sha256-<hex>.sig, .att
+	// and .sbom tags), and what is attached to those, up to 3 levels, is
+	// copied along, so that the copy verifies as the original does.
+	NoReferrers bool
 	// Concurrency is how many blobs are copied at once. Default: 3.
 	Concurrency int
 	// Progress is told of every chunk of a blob read from the source,
@@ -240,7 +242,7 @@ func (c *copier) copyRoot(ctx context.Context, object string) (ocispec.Descripto
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	if c.opts.Referrers {
+	if !c.opts.NoReferrers {
 		if err := c.copyReferrers(ctx, nodes, 1); err != nil {
 			return ocispec.Descriptor{}, err
 		}
@@ -286,23 +288,31 @@ func (c *copier) tag(ctx context.Context, root ocispec.Descriptor, tag string) e
 	return nil
 }
 
-// copyReferrers copies the referrers of nodes, and theirs, up to 3
-// levels.
+// copyReferrers copies what is attached to nodes, and to those, up to 3
+// levels: every referrer (signatures, attestations, SBOMs, found through
+// the referrers API, its sha256-<hex> tag fallback, or a layout's index),
+// and cosign's legacy sha256-<hex>.sig, .att and .sbom tags, which are
+// tagged again at the destination.
 func (c *copier) copyReferrers(ctx context.Context, nodes []ocispec.Descriptor, level int) error {
 	if level > 3 {
 		return nil
 	}
 	var next []ocispec.Descriptor
 	for _, n := range nodes {
-		refs, err := registry.Referrers(ctx, c.src, ocispec.Descriptor{MediaType: n.MediaType, Digest: n.Digest, Size: n.Size}, "")
+		arts, err := referrers.Artifacts(ctx, c.src, ocispec.Descriptor{MediaType: n.MediaType, Digest: n.Digest, Size: n.Size}, 0)
 		if err != nil {
-			return fmt.Errorf("extension: list referrers of %s: %w", n.Digest, err)
+			return fmt.Errorf("extension: list what is attached to %s: %w", n.Digest, err)
 		}
-		for _, r := range refs {
-			if err := c.copyGraph(ctx, r); err != nil {
+		for _, a := range arts {
+			if err := c.copyGraph(ctx, a.Descriptor); err != nil {
 				return err
 			}
-			next = append(next, r)
+			if a.Tag != "" {
+				if err := c.tag(ctx, a.Descriptor, a.Tag); err != nil {
+					return err
+				}
+			}
+			next = append(next, a.Descriptor)
 		}
 	}
 	if len(next) == 0 {

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2/registry/remote"
 
 	"pgoci/internal/ocilayout"
 	"pgoci/internal/testregistry"
@@ -37,7 +39,8 @@ func TestCopyRoundTrip(t *testing.T) {
 	dir := t.TempDir() + "/pgoci_demo"
 	var last CopyProgress
 	calls := 0
-	got, err := Copy(ctx, d.ref+":1.1.0", "oci:"+dir, CopyOptions{Progress: func(p CopyProgress) { last = p; calls++ }})
+	// The image alone: graphSize counts its blobs, not its referrers'.
+	got, err := Copy(ctx, d.ref+":1.1.0", "oci:"+dir, CopyOptions{NoReferrers: true, Progress: func(p CopyProgress) { last = p; calls++ }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +62,7 @@ func TestCopyRoundTrip(t *testing.T) {
 	}
 	// A second copy finds everything in place and reads no blob.
 	calls = 0
-	if _, err := Copy(ctx, d.ref+":1.1.0", "oci:"+dir+":again", CopyOptions{Progress: func(CopyProgress) { calls++ }}); err != nil {
+	if _, err := Copy(ctx, d.ref+":1.1.0", "oci:"+dir+":again", CopyOptions{NoReferrers: true, Progress: func(CopyProgress) { calls++ }}); err != nil {
 		t.Fatal(err)
 	}
 	if calls != 0 {
@@ -89,7 +92,7 @@ func TestCopyPlatforms(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir() + "/m"
-			got, err := Copy(context.Background(), d.ref+":1.1.0", "oci:"+dir, CopyOptions{Platforms: tt.platforms, Referrers: true})
+			got, err := Copy(context.Background(), d.ref+":1.1.0", "oci:"+dir, CopyOptions{Platforms: tt.platforms})
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("Copy: %v, want %v", err, tt.wantErr)
 			}
@@ -178,7 +181,7 @@ func TestCopyAll(t *testing.T) {
 	b := pushDemoRepo(t, srv, "other")
 	ctx := context.Background()
 	mirror := t.TempDir()
-	done, err := CopyAll(ctx, []string{a.ref, b.ref + ":1.1.0"}, "oci:"+mirror, CopyOptions{Referrers: true})
+	done, err := CopyAll(ctx, []string{a.ref, b.ref + ":1.1.0"}, "oci:"+mirror, CopyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,5 +246,35 @@ func TestCopyReferenceErrors(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("refused copies created %v", entries)
+	}
+}
+
+// TestCopyCarriesLegacySignatures: cosign's older layout, a manifest
+// tagged sha256-<hex>.sig next to the image, is copied along and tagged
+// the same at the destination, as referrers are, so that the copy
+// verifies as the original does.
+func TestCopyCarriesLegacySignatures(t *testing.T) {
+	srv := startRegistry(t)
+	d := pushDemoRepo(t, srv, "pgoci_demo")
+	repo, err := remote.NewRepository(d.ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo.PlainHTTP = true
+	ctx := context.Background()
+	sig := pushReferrer(t, repo, "application/vnd.dev.cosign.artifact.sig.v1+json", d.index)
+	legacy := "sha256-" + d.index.Digest.Encoded() + ".sig"
+	if err := repo.Tag(ctx, sig, legacy); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir() + "/pgoci_demo"
+	if _, err := Copy(ctx, d.ref+":1.1.0", "oci:"+dir+":1.1.0", CopyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if tags := layoutTags(t, dir); !slices.Contains(tags, legacy) {
+		t.Errorf("layout tags %v lack %s", tags, legacy)
+	}
+	if _, err := Copy(ctx, d.ref+":1.1.0", "oci:"+t.TempDir()+"/alone:1.1.0", CopyOptions{NoReferrers: true}); err != nil {
+		t.Fatal(err)
 	}
 }

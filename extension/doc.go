@@ -74,7 +74,9 @@
 // rename). Without [CopyOptions].Platforms an index is copied byte for
 // byte and digests round-trip (registry -> layout -> registry); with it,
 // the destination gets a new index of the selected entries, with a new
-// digest. [CopyOptions].Referrers copies signatures and SBOMs too.
+// digest. Signatures, SBOMs and attestations attached to what is copied
+// (referrers, and cosign's legacy tags) come along unless
+// [CopyOptions].NoReferrers.
 //
 // [CopyAll] fills a mirror with several repositories. Each keeps its last
 // path element as its name, so the installer finds a dependency next to

@@ -79,6 +79,6 @@ func ExampleInspect() {
 	// Output:
 	// index a5dc7b3e8ae9 manifests: 2
 	// index referrer: application/spdx+json
-	// linux/amd64 pgoci_demo@1.1.0 pg18 glibc-2.36 referrers:0 labels ok:true
-	// linux/arm64/v8 pgoci_demo@1.1.0 pg18 glibc-2.36 referrers:0 labels ok:true
+	// linux/amd64 pgoci_demo@1.1.0 pg18 glibc-2.36 referrers:1 labels ok:true
+	// linux/arm64/v8 pgoci_demo@1.1.0 pg18 glibc-2.36 referrers:1 labels ok:true
 }

@@ -37,6 +37,9 @@ type Image struct {
 	DiffIDs []digest.Digest
 	// Metadata is what the labels say.
 	Metadata labels.Metadata
+	// SBOM is the SPDX SBOM referrer Pack attached to the manifest; zero
+	// with PackOptions.NoSBOM.
+	SBOM ocispec.Descriptor
 }
 
 // pushImage writes the config and manifest of an image whose layers are

@@ -1,6 +1,7 @@
 package extension
 
 import (
+	stdcmp "cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -61,9 +62,16 @@ func (d demoRepo) wantSummary(withReferrers bool) inspectSummary {
 	}
 	for i, img := range d.images {
 		var refs []ocispec.Descriptor
-		if i == 0 && withReferrers {
-			refs = []ocispec.Descriptor{{ArtifactType: sigType, Digest: d.sig.Digest}}
+		if withReferrers {
+			// Pack attaches an SBOM to every manifest.
+			refs = []ocispec.Descriptor{{ArtifactType: sbomType, Digest: img.SBOM.Digest}}
 		}
+		if i == 0 && withReferrers {
+			refs = append(refs, ocispec.Descriptor{ArtifactType: sigType, Digest: d.sig.Digest})
+		}
+		slices.SortFunc(refs, func(a, b ocispec.Descriptor) int {
+			return stdcmp.Or(strings.Compare(a.ArtifactType, b.ArtifactType), strings.Compare(a.Digest.String(), b.Digest.String()))
+		})
 		s.Manifests = append(s.Manifests, manifestLine(img.Manifest.Digest, *img.Manifest.Platform, "pgoci_demo@1.1.0", refs))
 	}
 	slices.Sort(s.Manifests)
@@ -75,7 +83,7 @@ func TestInspect(t *testing.T) {
 	d := pushDemoRepo(t, srv, "pgoci_demo")
 	ctx := context.Background()
 	layoutDir := t.TempDir() + "/mirror"
-	if _, err := Copy(ctx, d.ref+":1.1.0", "oci:"+layoutDir+":1.1.0", CopyOptions{Referrers: true}); err != nil {
+	if _, err := Copy(ctx, d.ref+":1.1.0", "oci:"+layoutDir+":1.1.0", CopyOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -90,7 +98,8 @@ func TestInspect(t *testing.T) {
 		{"no referrers", d.ref + ":1.1.0", InspectOptions{NoReferrers: true}, d.wantSummary(false)},
 		{"layout tag", "oci:" + layoutDir + ":1.1.0", InspectOptions{}, d.wantSummary(true)},
 		{"manifest by digest", d.ref + "@" + d.images[1].Manifest.Digest.String(), InspectOptions{}, inspectSummary{
-			Manifests: []string{manifestLine(d.images[1].Manifest.Digest, *d.images[1].Manifest.Platform, "pgoci_demo@1.1.0", nil)},
+			Manifests: []string{manifestLine(d.images[1].Manifest.Digest, *d.images[1].Manifest.Platform, "pgoci_demo@1.1.0",
+				[]ocispec.Descriptor{{ArtifactType: sbomType, Digest: d.images[1].SBOM.Digest}})},
 		}},
 	}
 	for _, tt := range tests {

@@ -4,6 +4,9 @@ import (
 	"archive/tar"
 	"bufio"
 	"context"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"io/fs"
@@ -15,6 +18,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"pgoci/trust/sbom"
 )
 
 // layerFile is one entry of a layer, in image coordinates.
@@ -36,7 +41,10 @@ type layerFile struct {
 type layerBlob struct {
 	Desc   ocispec.Descriptor
 	DiffID digest.Digest
-	path   string
+	// Files are the regular files written, with their SHA-256 and SHA-1
+	// (hashed as they were written), for the SBOM.
+	Files []sbom.File
+	path  string
 }
 
 func (b layerBlob) open() (*os.File, error) { return os.Open(b.path) }
@@ -75,7 +83,7 @@ func buildLayer(ctx context.Context, files []layerFile, c Compression, mtime tim
 	}
 	diffDigester := digest.Canonical.Digester()
 	tw := tar.NewWriter(io.MultiWriter(comp, diffDigester.Hash()))
-	if err := writeTar(ctx, tw, withParents(files), mtime); err != nil {
+	if blob.Files, err = writeTar(ctx, tw, withParents(files), mtime); err != nil {
 		return layerBlob{}, err
 	}
 	for _, step := range []func() error{tw.Close, comp.Close, buf.Flush, f.Sync} {
@@ -107,25 +115,28 @@ func withParents(files []layerFile) []layerFile {
 	return out
 }
 
-func writeTar(ctx context.Context, tw *tar.Writer, files []layerFile, mtime time.Time) error {
+func writeTar(ctx context.Context, tw *tar.Writer, files []layerFile, mtime time.Time) ([]sbom.File, error) {
+	var sums []sbom.File
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
-			return err
+			return nil, err
 		}
 		hdr, err := tarHeader(f, mtime)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := tw.WriteHeader(hdr); err != nil {
-			return fmt.Errorf("extension: write tar header for %s: %w", f.Name, err)
+			return nil, fmt.Errorf("extension: write tar header for %s: %w", f.Name, err)
 		}
 		if hdr.Typeflag == tar.TypeReg {
-			if err := copyContent(tw, f); err != nil {
-				return err
+			h256, h1 := sha256.New(), sha1.New()
+			if err := copyContent(io.MultiWriter(tw, h256, h1), f); err != nil {
+				return nil, err
 			}
+			sums = append(sums, sbom.File{Path: f.Name, SHA256: hex.EncodeToString(h256.Sum(nil)), SHA1: hex.EncodeToString(h1.Sum(nil))})
 		}
 	}
-	return nil
+	return sums, nil
 }
 
 // tarHeader builds a header with no host-specific field: uid and gid 0, no

@@ -15,6 +15,7 @@ import (
 	"pgoci/labels"
 	"pgoci/layout"
 	"pgoci/resolve"
+	"pgoci/trust/sbom"
 )
 
 // Build is what the caller states about the environment an extension tree
@@ -79,6 +80,9 @@ type PackOptions struct {
 	// machine, needed libraries found nowhere when bundling, a stated
 	// compiler the binaries contradict. Default: none.
 	Events func(Event)
+	// NoSBOM leaves out the SPDX 2.3 SBOM that Pack otherwise attaches to
+	// the image as a referrer (Image.SBOM). Default: attached.
+	NoSBOM bool
 	// DetectHost fills what the caller left unknown (platform, PostgreSQL
 	// version, libc, distro) from this machine, using PGConfig. A stated
 	// PostgreSQL major that differs from pg_config's is an error. The
@@ -131,6 +135,7 @@ func Pack(ctx context.Context, dst content.Pusher, dir string, b Build, opts Pac
 	// layer digest, which registries and caches keep.
 	var layers []ocispec.Descriptor
 	var diffIDs []digest.Digest
+	var sums []sbom.File
 	for _, files := range [][]layerFile{system, layerFiles(entries)} {
 		if len(files) == 0 {
 			continue
@@ -145,8 +150,36 @@ func Pack(ctx context.Context, dst content.Pusher, dir string, b Build, opts Pac
 			return Image{}, err
 		}
 		layers, diffIDs = append(layers, blob.Desc), append(diffIDs, blob.DiffID)
+		sums = append(sums, blob.Files...)
 	}
-	return pushImage(ctx, dst, layers, diffIDs, meta, platform, opts.Annotations)
+	img, err := pushImage(ctx, dst, layers, diffIDs, meta, platform, opts.Annotations)
+	if err != nil || opts.NoSBOM {
+		return img, err
+	}
+	img.SBOM, err = attachSBOM(ctx, dst, img, sums, mtime)
+	return img, err
+}
+
+// attachSBOM writes the image's SPDX 2.3 SBOM (the package, the
+// PostgreSQL it was built for, every file with its hashes, the libraries
+// and OS packages it needs) as a referrer of its manifest, with the
+// artifact type scanners look for (Trivy's --sbom-sources oci). It is
+// reproducible: its creation time is the layers' mtime.
+func attachSBOM(ctx context.Context, dst content.Pusher, img Image, files []sbom.File, mtime time.Time) (ocispec.Descriptor, error) {
+	m := img.Metadata
+	doc, err := sbom.Build(sbom.Package{
+		Name: m.Package.Name, Version: m.Package.Version, Licenses: m.Licenses,
+		PostgreSQL: cmp.Or(m.PG.Version, strconv.Itoa(m.PG.Major)), Files: files,
+		Libraries: m.OSRequires, Created: mtime,
+	})
+	if err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("extension: SBOM of %s: %w", m.Package.Name, err)
+	}
+	d, err := sbom.Attach(ctx, dst, img.Manifest, doc, mtime)
+	if err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("extension: attach the SBOM of %s: %w", m.Package.Name, err)
+	}
+	return d, nil
 }
 
 func pushLayer(ctx context.Context, dst content.Pusher, blob layerBlob) error {

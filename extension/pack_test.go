@@ -368,3 +368,64 @@ func readTar(t *testing.T, b []byte) (map[string]tarFile, []string) {
 		names = append(names, h.Name)
 	}
 }
+
+// TestPackAttachesSBOM: Pack attaches an SPDX 2.3 SBOM referrer to each
+// manifest, listing the package and every file of the layer with its
+// SHA-256; packing again gives the same SBOM; NoSBOM leaves it out.
+func TestPackAttachesSBOM(t *testing.T) {
+	store := newStore(t)
+	_, images := packDemo(t, store, PackOptions{})
+	img := images[0]
+	if img.SBOM.ArtifactType != "application/spdx+json" {
+		t.Fatalf("SBOM referrer %+v", img.SBOM)
+	}
+	var man ocispec.Manifest
+	if err := json.Unmarshal(fetchAll(t, store, img.SBOM), &man); err != nil || man.Subject == nil || man.Subject.Digest != img.Manifest.Digest {
+		t.Fatalf("SBOM manifest: %v, subject %+v", err, man.Subject)
+	}
+	var doc struct {
+		SPDXVersion string `json:"spdxVersion"`
+		Files       []struct {
+			FileName  string `json:"fileName"`
+			Checksums []struct{ Algorithm, ChecksumValue string }
+		} `json:"files"`
+	}
+	if err := json.Unmarshal(fetchAll(t, store, man.Layers[0]), &doc); err != nil || doc.SPDXVersion != "SPDX-2.3" {
+		t.Fatalf("SBOM: %v, version %q", err, doc.SPDXVersion)
+	}
+	dec, err := zstd.NewReader(bytes.NewReader(fetchAll(t, store, img.Layers[0])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dec.Close()
+	tarBytes, err := io.ReadAll(dec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := readTar(t, tarBytes)
+	want := map[string]string{}
+	for name, e := range entries {
+		if e.Typeflag == tar.TypeReg {
+			want[name] = digest.FromString(e.content).Encoded()
+		}
+	}
+	got := map[string]string{}
+	for _, f := range doc.Files {
+		for _, c := range f.Checksums {
+			if c.Algorithm == "SHA256" {
+				got[strings.TrimPrefix(f.FileName, "./")] = c.ChecksumValue
+			}
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("SBOM file hashes (-layer +sbom):\n%s", diff)
+	}
+	_, again := packDemo(t, newStore(t), PackOptions{})
+	if again[0].SBOM.Digest != img.SBOM.Digest {
+		t.Errorf("SBOM digest %s then %s: not reproducible", img.SBOM.Digest, again[0].SBOM.Digest)
+	}
+	_, none := packDemo(t, newStore(t), PackOptions{NoSBOM: true})
+	if none[0].SBOM.Digest != "" {
+		t.Errorf("NoSBOM: SBOM %s attached", none[0].SBOM.Digest)
+	}
+}

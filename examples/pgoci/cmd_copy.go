@@ -188,17 +188,18 @@ func printBinaries(e *env, l labels.Metadata) {
 func setupCopy(fs *flag.FlagSet) action {
 	var platforms multiFlag
 	fs.Var(&platforms, "platform", "copy only the manifests for `os/arch[/variant]`, into a new filtered index (repeatable; default: all, the index byte for byte)")
-	referrers := fs.Bool("referrers", false, "also copy the signatures, SBOMs and attestations that refer to what is copied (default: not copied)")
+	noReferrers := fs.Bool("no-referrers", false, "copy the image alone, without the signatures, SBOMs and attestations attached to it (default: they come along)")
+	fs.Bool("referrers", true, "deprecated: referrers are copied by default (see --no-referrers)")
 	return func(ctx context.Context, e *env, args []string) error {
 		if err := wantArgs(args, "SRC", "DST"); err != nil {
 			return err
 		}
-		return copyImage(ctx, e, args[0], args[1], platforms, *referrers)
+		return copyImage(ctx, e, args[0], args[1], platforms, !*noReferrers)
 	}
 }
 
 func copyImage(ctx context.Context, e *env, src, dst string, platforms []string, referrers bool) error {
-	opts := extension.CopyOptions{Remote: e.remoteOptions(), Referrers: referrers}
+	opts := extension.CopyOptions{Remote: e.remoteOptions(), NoReferrers: !referrers}
 	for _, p := range platforms {
 		pl, err := resolve.ParsePlatform(p)
 		if err != nil {

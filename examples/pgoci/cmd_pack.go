@@ -37,7 +37,7 @@ type buildFlags struct {
 	platform, libc, distro              string
 	compression, pkg, version, pgConfig string
 	detect, noIndex                     bool
-	bundle, bundleSystem                bool
+	bundle, bundleSystem, noSBOM        bool
 	annotations, only, libPath          multiFlag
 }
 
@@ -58,6 +58,7 @@ func (f *buildFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.bundle, "bundle-libs", false, "carry in system/, in a layer of its own, every shared library the modules need that resolves through their RUNPATH or --lib-path (not the C runtime, not this machine's system libraries)")
 	fs.Var(&f.libPath, "lib-path", "with --bundle-libs, also look for the libraries to bundle in `DIR` (repeatable), e.g. the server's own lib directory")
 	fs.BoolVar(&f.bundleSystem, "bundle-system-libs", false, "with --bundle-libs, bundle libraries found through this machine's ld.so.cache and default directories too")
+	fs.BoolVar(&f.noSBOM, "no-sbom", false, "do not attach the SPDX 2.3 SBOM (package, files with their hashes, libraries needed) as a referrer of the image (default: attached)")
 	fs.BoolVar(&f.noIndex, "no-index", false, "push the image by digest only, print its digest on stdout and leave REF's tag alone (for parallel builds; see pgoci index)")
 }
 
@@ -95,7 +96,7 @@ func (f *buildFlags) build() (extension.Build, extension.PackOptions, error) {
 	}
 	return b, extension.PackOptions{Compression: extension.Compression(f.compression), Annotations: extra,
 		DetectHost: f.detect || f.pgConfig != "", PGConfig: f.pgConfig, Extensions: f.only,
-		BundleLibs: f.bundle, LibPath: f.libPath, BundleSystemLibs: f.bundleSystem}, nil
+		BundleLibs: f.bundle, LibPath: f.libPath, BundleSystemLibs: f.bundleSystem, NoSBOM: f.noSBOM}, nil
 }
 
 func setupPack(fs *flag.FlagSet) action {
