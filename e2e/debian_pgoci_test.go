@@ -69,7 +69,7 @@ func debPGOCIPhase(t *testing.T, env *debEnv) {
 }
 
 // debPackAll packs every tree as a user would, two at a time (packing is
-// compression, and CI machines have few cores), the largest first.
+// CPU-bound, and CI machines have few cores), the largest first.
 func debPackAll(t *testing.T, env *debEnv) {
 	t.Helper()
 	platform := resolve.PlatformString(resolve.HostPlatform())
@@ -82,11 +82,12 @@ func debPackAll(t *testing.T, env *debEnv) {
 	var mu sync.Mutex
 	parallel(2, order, func(name string) {
 		args := append([]string{"pack", env.cat.tree(name), refs[name], "--platform", platform}, debTarget...)
-		_, err := pgociRun(args...)
+		out, err := pgociRun(args...)
 		mu.Lock()
 		defer mu.Unlock()
 		if err != nil {
 			t.Errorf("pack %s: %v", name, err)
+			env.report.fail(name, "pack", out)
 			return
 		}
 		env.report.packed++
@@ -123,6 +124,7 @@ func debInstallAll(t *testing.T, env *debEnv, loc []string) {
 		out, err := install(name)
 		if err != nil {
 			t.Errorf("install %s: %v", name, err)
+			env.report.fail(name, "install", out)
 			continue
 		}
 		env.report.installed++
@@ -134,11 +136,12 @@ func debInstallAll(t *testing.T, env *debEnv, loc []string) {
 	}
 	var mu sync.Mutex
 	parallel(4, rest, func(name string) {
-		_, err := install(name)
+		out, err := install(name)
 		mu.Lock()
 		defer mu.Unlock()
 		if err != nil {
 			t.Errorf("install %s: %v", name, err)
+			env.report.fail(name, "install", out)
 			return
 		}
 		env.report.installed++

@@ -18,6 +18,19 @@ type debReport struct {
 	// pgoci and apt map each extension to "" when CREATE EXTENSION ...
 	// CASCADE succeeded, else to the first line of the server's error.
 	pgoci, apt map[string]string
+	// failed maps a package pgoci could not pack or install to the step
+	// and pgoci's error.
+	failed map[string]string
+}
+
+// fail records that step failed for package name, with the last line
+// pgoci printed (its error).
+func (r *debReport) fail(name, step, out string) {
+	if r.failed == nil {
+		r.failed = map[string]string{}
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	r.failed[name] = step + ": " + lines[len(lines)-1]
 }
 
 // compare fails the test unless every extension that loads through apt
@@ -78,6 +91,9 @@ func (r *debReport) markdown() string {
 	fmt.Fprintf(&b, "| extensions (control files as pgoci installs them) | %d |\n", r.extensions)
 	fmt.Fprintf(&b, "| extensions loading via apt | %d |\n", r.loading(r.apt))
 	fmt.Fprintf(&b, "| extensions loading via pgoci | %d |\n", r.loading(r.pgoci))
+	for _, name := range slices.Sorted(maps.Keys(r.failed)) {
+		fmt.Fprintf(&b, "\n- package `%s`: %s", name, r.failed[name])
+	}
 	var both, aptOnly []string
 	aptOnlyLoading := 0
 	for _, name := range r.names() {

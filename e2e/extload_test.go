@@ -42,13 +42,20 @@ func createEach(t *testing.T, pg *pgServer, names []string) map[string]string {
 		res[name], took[name] = outcome, time.Since(start)
 		mu.Unlock()
 	})
+	logSlowest(t, took)
+	return res
+}
+
+// logSlowest logs the five extensions that took longest to create: where
+// the suite's time goes.
+func logSlowest(t *testing.T, took map[string]time.Duration) {
+	t.Helper()
 	slowest := slices.SortedFunc(maps.Keys(took), func(a, b string) int { return cmp.Compare(took[b], took[a]) })
 	var rows []string
 	for _, name := range slowest[:min(5, len(slowest))] {
 		rows = append(rows, fmt.Sprintf("%s %s", name, took[name].Round(100*time.Millisecond)))
 	}
 	t.Logf("slowest to create: %s", strings.Join(rows, ", "))
-	return res
 }
 
 func createOne(pg *pgServer, name string) string {
