@@ -192,17 +192,21 @@ func contribInstall(t *testing.T, refs map[string]string, root string, target re
 func contribCompare(t *testing.T, names []string, asShipped, viaPGOCI map[string]string) {
 	t.Helper()
 	bundle := packKnowsBundleLibs(t)
-	var rows []string
+	var rows, errs []string
 	shippedN, pgociN := 0, 0
 	for _, name := range names {
 		s, p := asShipped[name], viaPGOCI[name]
+		rows = append(rows, fmt.Sprintf("%-20s shipped: %-6s pgoci: %s", name, loadWord(s), loadWord(p)))
 		if s == "" {
 			shippedN++
+		} else {
+			errs = append(errs, name+" as shipped: "+s)
 		}
 		if p == "" {
 			pgociN++
+		} else {
+			errs = append(errs, name+" through pgoci: "+p)
 		}
-		rows = append(rows, fmt.Sprintf("%-20s shipped: %-50.50s pgoci: %.80s", name, cmpOutcome(s), cmpOutcome(p)))
 		if s != "" || p == "" {
 			continue
 		}
@@ -212,12 +216,13 @@ func contribCompare(t *testing.T, names []string, asShipped, viaPGOCI map[string
 		}
 		t.Errorf("%s loads as shipped but not through pgoci: %s", name, p)
 	}
-	t.Logf("contrib: %d extensions, %d load as shipped, %d through pgoci\n%s", len(names), shippedN, pgociN, strings.Join(rows, "\n"))
+	t.Logf("contrib: %d extensions, %d load as shipped, %d through pgoci\n%s\n\n%s",
+		len(names), shippedN, pgociN, strings.Join(rows, "\n"), strings.Join(errs, "\n"))
 }
 
-func cmpOutcome(s string) string {
-	if s == "" {
+func loadWord(outcome string) string {
+	if outcome == "" {
 		return "loads"
 	}
-	return s
+	return "fails"
 }

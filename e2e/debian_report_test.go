@@ -134,11 +134,8 @@ func (r *debReport) write(t *testing.T) {
 }
 
 func (r *debReport) word(outcome string) string {
-	switch outcome {
-	case "":
-		return "loads"
-	case "not offered":
+	if outcome == "not offered" {
 		return outcome
 	}
-	return "fails"
+	return loadWord(outcome)
 }
