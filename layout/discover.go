@@ -152,9 +152,9 @@ type Options struct {
 // KnownPreload lists modules known to need shared_preload_libraries (they
 // register hooks, shared memory or background workers in _PG_init). It is a
 // heuristic: add others with Options.Preload.
-var KnownPreload = []string{"auto_explain", "citus", "pg_cron", "pg_failover_slots",
+var KnownPreload = []string{"auto_explain", "bgw_replstatus", "citus", "pg_cron", "pg_failover_slots",
 	"pg_partman_bgw", "pg_qualstats", "pg_squeeze", "pg_stat_kcache", "pg_stat_monitor",
-	"pg_stat_statements", "pg_wait_sampling", "pgaudit", "pglogical", "pgsentinel",
+	"pg_stat_statements", "pg_wait_sampling", "pgaudit", "pgauditlogtofile", "pgautofailover", "pglogical", "pgsentinel",
 	"timescaledb"}
 
 // Discover examines dir, a layout root or a DESTDIR tree, and reports its

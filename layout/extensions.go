@@ -60,8 +60,9 @@ func (t *Tree) readExtensions(ctx context.Context) error {
 			t.addScript(byName, f.Path)
 		}
 	}
+	scanned := map[string][]string{} // script file -> its module references
 	for _, e := range byName {
-		if err := t.scanModules(ctx, e); err != nil {
+		if err := t.scanModules(ctx, e, scanned); err != nil {
 			return err
 		}
 		slices.SortFunc(e.Secondary, func(a, b Control) int { return CompareVersions(a.Version, b.Version) })
@@ -180,8 +181,10 @@ var (
 )
 
 // scanModules collects the modules e references, from its control files
-// and scripts.
-func (t *Tree) scanModules(ctx context.Context, e *Extension) error {
+// and scripts. scanned holds the references of the files already read,
+// by resolved path: PostGIS ships some 600 update scripts that are links
+// to a few large files, each read once.
+func (t *Tree) scanModules(ctx context.Context, e *Extension, scanned map[string][]string) error {
 	mods := map[string]bool{}
 	add := func(ref string) {
 		if n := moduleRef(ref); n != "" {
@@ -200,9 +203,16 @@ func (t *Tree) scanModules(ctx context.Context, e *Extension) error {
 		scripts = append(scripts, u.Path)
 	}
 	for _, s := range scripts {
-		refs, err := scanScript(ctx, filepath.Join(t.Root, filepath.FromSlash(s)))
+		file, err := filepath.EvalSymlinks(filepath.Join(t.Root, filepath.FromSlash(s)))
 		if err != nil {
 			return fmt.Errorf("layout: scanning %s: %w", s, err)
+		}
+		refs, ok := scanned[file]
+		if !ok {
+			if refs, err = scanScript(ctx, file); err != nil {
+				return fmt.Errorf("layout: scanning %s: %w", s, err)
+			}
+			scanned[file] = refs
 		}
 		for _, r := range refs {
 			add(r)

@@ -38,7 +38,7 @@ type buildFlags struct {
 	compression, pkg, version, pgConfig string
 	detect, noIndex                     bool
 	bundle, bundleSystem, noSBOM        bool
-	annotations, only, libPath          multiFlag
+	annotations, only, libPath, preload multiFlag
 }
 
 func (f *buildFlags) register(fs *flag.FlagSet) {
@@ -54,6 +54,7 @@ func (f *buildFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.detect, "detect", false, "fill what the flags leave unstated (platform, PostgreSQL version, libc, distro) from this machine and pg_config")
 	fs.StringVar(&f.pgConfig, "pg-config", "", "the pg_config program at `PATH` that --detect reads; implies --detect (default: pg_config on $PATH)")
 	fs.Var(&f.annotations, "annotation", "add a manifest annotation and config label `key=value`, which cannot override a pgoci key (repeatable)")
+	fs.Var(&f.preload, "preload", "module `NAME` that must be in shared_preload_libraries, beyond those pgoci knows (repeatable; it cannot be read from the files)")
 	fs.Var(&f.only, "extension", "pack only extension `NAME` of the tree, with the scripts, modules and bitcode it uses (repeatable; default: all)")
 	fs.BoolVar(&f.bundle, "bundle-libs", false, "carry in system/, in a layer of its own, every shared library the modules need that resolves through their RUNPATH or --lib-path (not the C runtime, not this machine's system libraries)")
 	fs.Var(&f.libPath, "lib-path", "with --bundle-libs, also look for the libraries to bundle in `DIR` (repeatable), e.g. the server's own lib directory")
@@ -96,7 +97,7 @@ func (f *buildFlags) build() (extension.Build, extension.PackOptions, error) {
 	}
 	return b, extension.PackOptions{Compression: extension.Compression(f.compression), Annotations: extra,
 		DetectHost: f.detect || f.pgConfig != "", PGConfig: f.pgConfig, Extensions: f.only,
-		BundleLibs: f.bundle, LibPath: f.libPath, BundleSystemLibs: f.bundleSystem, NoSBOM: f.noSBOM}, nil
+		BundleLibs: f.bundle, LibPath: f.libPath, BundleSystemLibs: f.bundleSystem, NoSBOM: f.noSBOM, Preload: f.preload}, nil
 }
 
 func setupPack(fs *flag.FlagSet) action {

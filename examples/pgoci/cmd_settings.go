@@ -4,38 +4,39 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"path/filepath"
 
-	"pgoci/layout"
+	"pgoci/extension"
 )
 
 func settingsCommand() command {
 	return command{
 		name:    "settings",
-		usage:   []string{"--root DIR"},
-		summary: "print the postgresql.conf lines that make the extensions installed under DIR loadable",
-		setup:   setupSettings,
+		usage:   []string{"[flags] " + locationUsage},
+		summary: "print the postgresql.conf lines that make the installed packages loadable, shared_preload_libraries included",
+		details: "With --root, extension_control_path and dynamic_library_path (they never change) and the LD_LIBRARY_PATH the server's " +
+			"environment needs, as a comment; the root's directories are made, so that a server started now sees later installs. " +
+			"shared_preload_libraries keeps the entries of --current-preload and adds what the installed packages need; " +
+			"a note on stderr says when the server must be restarted because it changed.",
+		setup: setupSettings,
 	}
 }
 
 func setupSettings(fs *flag.FlagSet) action {
-	root := fs.String("root", "", "install root `DIR` of a PostgreSQL 18+ server (required)")
-	return func(_ context.Context, e *env, args []string) error {
-		if err := wantArgs(args); err != nil {
+	var loc locationFlags
+	loc.register(fs, true)
+	current := fs.String("current-preload", "", "the server's present shared_preload_libraries `VALUE`, kept in front (default: none)")
+	return func(ctx context.Context, e *env, args []string) error {
+		if err := openLocation(ctx, &loc, args); err != nil {
 			return err
 		}
-		if *root == "" {
-			return usagef("--root is required")
-		}
-		abs, err := filepath.Abs(*root)
-		if err != nil {
-			return err
-		}
-		s, err := layout.PathSettings([]string{abs})
+		s, err := extension.Settings(ctx, loc.list(), *current)
 		if err != nil {
 			return err
 		}
 		fmt.Fprint(e.stdout, s.PostgresqlConf())
+		if s.Restart {
+			fmt.Fprintln(e.stderr, "note: shared_preload_libraries changed: the server must be restarted for it to take effect")
+		}
 		return nil
 	}
 }
