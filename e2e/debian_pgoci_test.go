@@ -47,8 +47,11 @@ func debPGOCIPhase(t *testing.T, env *debEnv) {
 	// The install records live beside the package set, not in a temporary
 	// directory: a run killed before its cleanup leaves records the next
 	// run uninstalls by.
-	loc := []string{"--pg-config", env.pgConfig, "--state", filepath.Join(env.cat.dir, "pgoci-state")}
-	uninstallAll(t, loc, true)
+	state := filepath.Join(env.cat.dir, "pgoci-state")
+	loc := []string{"--pg-config", env.pgConfig, "--state", state}
+	if _, err := os.Stat(state); err == nil {
+		uninstallAll(t, loc, true)
+	}
 	checkNoDebFiles(t, env)
 	before := listing(t, env.serverDirs...)
 	preexisting := controlNames(t, env.extDir)

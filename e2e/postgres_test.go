@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"oras.land/oras-go/v2/registry/remote"
 
 	"pgoci/extension"
+	"pgoci/internal/elftest"
 	"pgoci/labels"
 	"pgoci/layout"
 	"pgoci/resolve"
@@ -191,7 +193,11 @@ func pushVariants(t *testing.T, ref, tree string, builds []extension.Build, c ex
 	repo.PlainHTTP = true
 	var imgs []extension.Image
 	for _, b := range builds {
-		img, err := extension.Pack(ctx, repo, tree, b, extension.PackOptions{Compression: c})
+		dir := tree
+		if b.Platform.Architecture != resolve.HostPlatform().Architecture {
+			dir = standInTree(t, tree, b.Platform.Architecture)
+		}
+		img, err := extension.Pack(ctx, repo, dir, b, extension.PackOptions{Compression: c})
 		if err != nil {
 			t.Fatalf("pack %s for %s: %v", tree, resolve.PlatformString(b.Platform), err)
 		}
@@ -202,6 +208,47 @@ func pushVariants(t *testing.T, ref, tree string, builds []extension.Build, c ex
 		t.Fatalf("push %s:%s: %v", ref, tag, err)
 	}
 	return imgs
+}
+
+// standInTree copies tree with every shared object replaced by an empty
+// ELF object for arch that defines the same Magic_block entry point: what
+// a build of the package for another architecture looks like to pack's
+// platform check, so that an index can hold a variant no server here may
+// load.
+func standInTree(t *testing.T, tree, arch string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), filepath.Base(tree))
+	err := filepath.WalkDir(tree, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(tree, p)
+		dst := filepath.Join(out, rel)
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(dst, 0o755)
+		case d.Type()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(target, dst)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if strings.HasSuffix(p, ".so") || strings.Contains(filepath.Base(p), ".so.") {
+			if b, err = elftest.Build(elftest.Spec{Arch: arch, Defines: []string{"Pg_magic_func"}, Comment: rel}); err != nil {
+				return err
+			}
+		}
+		return os.WriteFile(dst, b, 0o644)
+	})
+	if err != nil {
+		t.Fatalf("stand-in %s tree of %s: %v", arch, tree, err)
+	}
+	return out
 }
 
 // TestPG15Starts: Debian's postgresql-15 server starts as the unprivileged

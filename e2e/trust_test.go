@@ -274,7 +274,7 @@ func TestTrust(t *testing.T) {
 }
 
 // TestTrustSBOM packs the demo extension into the real registry, attaches
-// its SBOM, reads it back through the referrers tag index (distribution
+// a second SBOM made with trust/sbom beside the one pack attached, reads both back through the referrers tag index (distribution
 // 2.8 has no referrers API) and checks it as SPDX 2.3 with each file's
 // SHA-256 against the tree.
 func TestTrustSBOM(t *testing.T) {
@@ -317,7 +317,8 @@ func TestTrustSBOM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sbom.Attach(ctx, repo, img.Manifest, doc, time.Time{}); err != nil {
+	attached, err := sbom.Attach(ctx, repo, img.Manifest, doc, time.Time{})
+	if err != nil {
 		t.Fatal(err)
 	}
 
@@ -326,10 +327,37 @@ func TestTrustSBOM(t *testing.T) {
 		t.Fatal(err)
 	}
 	refs, err := referrers.List(ctx, reader, img.Manifest, sbom.ArtifactType, 0)
-	if err != nil || len(refs) != 1 {
-		t.Fatalf("SBOM referrers = %v, %v", refs, err)
+	if err != nil || len(refs) != 2 {
+		t.Fatalf("SBOM referrers = %v, %v; want the one pack attached and the one attached here", refs, err)
 	}
-	m, err := referrers.FetchManifest(ctx, reader, refs[0])
+	// Pack's own SBOM names the files by their path in the image: it
+	// must list exactly what an install writes, with the same SHA-256.
+	res, err := extension.Install(ctx, host+"/trust/sbom@"+img.Manifest.Digest.String(),
+		resolve.Target{PG: meta.PG, Platform: platform, Libc: meta.Libc}, extension.InstallOptions{Root: t.TempDir(), CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	installed := map[string]string{}
+	for _, f := range res.Packages[0].Files {
+		if f.Link == "" {
+			installed["./"+f.Path] = f.Digest.Encoded()
+		}
+	}
+	for _, ref := range refs {
+		want := installed
+		if ref.Digest == attached.Digest {
+			want = sums
+		}
+		checkSPDX(t, ctx, reader, ref, meta.Package.Name, want)
+	}
+}
+
+// checkSPDX fetches the SBOM ref points at and checks it is an SPDX 2.3
+// document of the package listing exactly the files of sums with their
+// SHA-256.
+func checkSPDX(t *testing.T, ctx context.Context, reader resolve.Source, ref ocispec.Descriptor, pkg string, sums map[string]string) {
+	t.Helper()
+	m, err := referrers.FetchManifest(ctx, reader, ref)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,11 +389,11 @@ func TestTrustSBOM(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.SPDXVersion != "SPDX-2.3" || got.DataLicense != "CC0-1.0" || got.SPDXID != "SPDXRef-DOCUMENT" || got.DocumentNamespace == "" ||
-		got.CreationInfo.Created == "" || len(got.CreationInfo.Creators) == 0 || len(got.Packages) == 0 || got.Packages[0].Name != meta.Package.Name {
-		t.Errorf("not an SPDX 2.3 document of %s:\n%s", meta.Package.Name, body)
+		got.CreationInfo.Created == "" || len(got.CreationInfo.Creators) == 0 || len(got.Packages) == 0 || got.Packages[0].Name != pkg {
+		t.Errorf("SBOM %s is not an SPDX 2.3 document of %s:\n%s", ref.Digest, pkg, body)
 	}
 	if len(got.Files) != len(sums) || len(sums) == 0 {
-		t.Fatalf("%d files in the SBOM, %d in the tree", len(got.Files), len(sums))
+		t.Fatalf("SBOM %s: %d files, %d in the tree", ref.Digest, len(got.Files), len(sums))
 	}
 	for _, f := range got.Files {
 		ok := false
@@ -375,7 +403,7 @@ func TestTrustSBOM(t *testing.T) {
 			}
 		}
 		if !ok {
-			t.Errorf("%s: SHA256 does not match the file", f.FileName)
+			t.Errorf("SBOM %s: %s: SHA256 does not match the file", ref.Digest, f.FileName)
 		}
 	}
 }

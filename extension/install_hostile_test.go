@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"pgoci/internal/elftest"
 	"pgoci/unpack"
 )
 
@@ -178,7 +179,7 @@ func TestInstallRefusesDirectorySymlinks(t *testing.T) {
 		}
 	}
 	files := instFiles(instExt{name: "alias", version: "1.0"})
-	files["lib/libalias.so.1"] = "ELF libalias"
+	files["lib/libalias.so.1"] = elfFile(t, elftest.Spec{Soname: "libalias.so.1", Comment: "libalias"})
 	instPushLinks(t, srv, "ext/alias", "1.0", "alias", 17, files, map[string]string{"lib/libalias.so": "libalias.so.1"})
 	opts, _ := instModeOptions(t, "pg17")
 	if _, err := Install(context.Background(), srv.Host()+"/ext/alias:1.0", instTarget(17), opts); err != nil {

@@ -84,6 +84,20 @@ func TestInstallLinkCheck(t *testing.T) {
 			t.Errorf("good: %v, findings %v", err, res.Packages)
 		}
 	})
+	t.Run("bundled library through its soname link", func(t *testing.T) {
+		// Bundled libraries are installed as their file and the links the
+		// loader looks for (pack --bundle-libs): the check must see the
+		// staged links, as the loader will once they are committed.
+		files := linkExt(t, "bund", elftest.Spec{Needed: []string{"libbund.so.1"}, Undefined: []string{"palloc"}})
+		files["system/libbund.so.1.2"] = elfFile(t, elftest.Spec{Soname: "libbund.so.1", Comment: "libbund"})
+		instPushLinks(t, srv, "ext/bund", "1.0", "bund", 18, files, map[string]string{"system/libbund.so.1": "libbund.so.1.2"})
+		opts := instOptions(t, t.TempDir())
+		opts.Postgres = server
+		res, err := Install(context.Background(), srv.Host()+"/ext/bund:1.0", instTarget(18), opts)
+		if err != nil || len(res.Packages[0].Findings) != 0 {
+			t.Errorf("bund: %v, findings %v", err, res)
+		}
+	})
 	t.Run("server unknown", func(t *testing.T) {
 		// Without the server executable, the server's symbols cannot be
 		// checked: reported, never passed silently, never a refusal.

@@ -71,7 +71,7 @@ func (i *installer) checkLinks(ctx context.Context, st *staged) ([]linkage.Findi
 	var overlay []linkage.Mapping
 	for _, f := range st.rec.Files {
 		dst := i.loc.installedPath(st.rec.Name, f.Path)
-		if f.Link != "" || dst == "" || !(strings.HasPrefix(f.Path, layout.DirLib+"/") || strings.HasPrefix(f.Path, layout.DirSystem+"/")) {
+		if dst == "" || !(strings.HasPrefix(f.Path, layout.DirLib+"/") || strings.HasPrefix(f.Path, layout.DirSystem+"/")) {
 			continue
 		}
 		overlay = append(overlay, linkage.Mapping{Target: dst, Source: filepath.Join(st.dir, filepath.FromSlash(f.Path))})
