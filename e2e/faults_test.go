@@ -79,7 +79,7 @@ func TestFaults(t *testing.T) {
 
 	root := t.TempDir()
 	cache := t.TempDir()
-	if _, err := extension.Install(ctx, cubeRef, target, extension.InstallOptions{Root: root, CacheDir: cache}); err != nil {
+	if _, err := openRoot(t, extension.RootOptions{Root: root, CacheDir: cache, Target: target}).Install(ctx, cubeRef, extension.InstallOptions{}); err != nil {
 		t.Fatalf("install cube: %v", err)
 	}
 	before := listing(t, root)
@@ -124,14 +124,14 @@ func TestFaults(t *testing.T) {
 	t.Run("registry killed mid-install", func(t *testing.T) {
 		var once sync.Once
 		var fetched int64
-		_, err := extension.Install(ctx, reg.Host+"/faults/big:1.0", target, extension.InstallOptions{
-			Root: root, CacheDir: cache,
+		_, err := openRoot(t, extension.RootOptions{
+			Root: root, CacheDir: cache, Target: target,
 			Events: func(ev extension.Event) {
 				if ev.Kind == extension.EventFetch && ev.Bytes > 0 {
 					once.Do(func() { fetched = ev.Bytes; reg.Kill(t) })
 				}
 			},
-		})
+		}).Install(ctx, reg.Host+"/faults/big:1.0", extension.InstallOptions{})
 		if fetched == 0 {
 			t.Fatalf("the registry was never killed (install error: %v)", err)
 		}

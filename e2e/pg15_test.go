@@ -50,7 +50,7 @@ func TestPG15ModeCLI(t *testing.T) {
 
 	state := t.TempDir()
 	t.Cleanup(func() {
-		_, err := extension.Uninstall(context.Background(), "prefix", extension.UninstallOptions{PGConfig: pgc, StateDir: state, Force: true})
+		_, err := openRoot(t, extension.RootOptions{PGConfig: pgc, StateDir: state}).Uninstall(context.Background(), "prefix", extension.UninstallOptions{Force: true})
 		if err != nil && !errors.Is(err, extension.ErrNotInstalled) {
 			t.Errorf("cleanup: uninstall prefix: %v", err)
 		}

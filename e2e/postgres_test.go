@@ -96,8 +96,8 @@ func TestDynamicLoadFromRoot(t *testing.T) {
 		_, tags[name] = pushContrib(t, host+"/pg18/"+name, trees[name], build)
 	}
 	ctx := context.Background()
-	res, err := extension.Install(ctx, host+"/pg18/earthdistance:"+tags["earthdistance"], target,
-		extension.InstallOptions{Root: root, CacheDir: t.TempDir()})
+	rt := openRoot(t, extension.RootOptions{Root: root, CacheDir: t.TempDir(), Target: target})
+	res, err := rt.Install(ctx, host+"/pg18/earthdistance:"+tags["earthdistance"], extension.InstallOptions{})
 	if err != nil {
 		t.Fatalf("install earthdistance: %v", err)
 	}
@@ -126,7 +126,7 @@ func TestDynamicLoadFromRoot(t *testing.T) {
 	if now := pg.query(t, "SELECT pg_postmaster_start_time(), pg_conf_load_time()"); now != started {
 		t.Errorf("server restarted or reloaded: start and conf load time %q, then %q", started, now)
 	}
-	drift, err := extension.Verify(ctx, extension.ListOptions{Root: root})
+	drift, err := rt.Verify(ctx)
 	if err != nil || len(drift) != 0 {
 		t.Errorf("verify: %v, drift %+v", err, drift)
 	}
@@ -208,6 +208,16 @@ func pushVariants(t *testing.T, ref, tree string, builds []extension.Build, c ex
 		t.Fatalf("push %s:%s: %v", ref, tag, err)
 	}
 	return imgs
+}
+
+// openRoot opens an install location, failing the test on an error.
+func openRoot(t *testing.T, opts extension.RootOptions) *extension.Root {
+	t.Helper()
+	r, err := extension.Open(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("open %s%s: %v", opts.Root, opts.PGConfig, err)
+	}
+	return r
 }
 
 // standInTree copies tree with every shared object replaced by an empty

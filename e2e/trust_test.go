@@ -332,8 +332,8 @@ func TestTrustSBOM(t *testing.T) {
 	}
 	// Pack's own SBOM names the files by their path in the image: it
 	// must list exactly what an install writes, with the same SHA-256.
-	res, err := extension.Install(ctx, host+"/trust/sbom@"+img.Manifest.Digest.String(),
-		resolve.Target{PG: meta.PG, Platform: platform, Libc: meta.Libc}, extension.InstallOptions{Root: t.TempDir(), CacheDir: t.TempDir()})
+	rt := openRoot(t, extension.RootOptions{Root: t.TempDir(), CacheDir: t.TempDir(), Target: resolve.Target{PG: meta.PG, Platform: platform, Libc: meta.Libc}})
+	res, err := rt.Install(ctx, host+"/trust/sbom@"+img.Manifest.Digest.String(), extension.InstallOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ func TestAuthErrorsSayWhatToDo(t *testing.T) {
 	_, copyErr := Copy(ctx, ref, "oci:"+filepath.Join(t.TempDir(), "mirror")+":1.5", CopyOptions{Remote: noCreds})
 	opts := instOptions(t, filepath.Join(t.TempDir(), "root"))
 	opts.Remote = noCreds
-	_, installErr := Install(ctx, ref, instTarget(18), opts)
+	_, installErr := installAt(ctx, ref, instTarget(18), opts)
 	for name, err := range map[string]error{"inspect": inspectErr, "copy": copyErr, "install": installErr} {
 		if !errors.Is(err, resolve.ErrUnauthorized) || !strings.Contains(err.Error(), srv.Host()) {
 			t.Errorf("%s: err = %v, want resolve.ErrUnauthorized naming %s", name, err, srv.Host())

@@ -59,7 +59,7 @@ func openCache(dir string) (*blobCache, error) {
 func defaultCacheDir() (string, error) {
 	d, err := os.UserCacheDir()
 	if err != nil {
-		return "", fmt.Errorf("extension: blob cache: %w (set InstallOptions.CacheDir, or \"-\" for none)", err)
+		return "", fmt.Errorf("extension: blob cache: %w (set RootOptions.CacheDir, or \"-\" for none)", err)
 	}
 	return filepath.Join(d, "pgoci"), nil
 }

@@ -33,7 +33,7 @@ func TestInstallCache(t *testing.T) {
 	ctx := context.Background()
 	install := func(ref string) {
 		t.Helper()
-		_, err := Install(ctx, ref, instTarget(18), InstallOptions{Root: t.TempDir(), CacheDir: cache})
+		_, err := installAt(ctx, ref, instTarget(18), RootOptions{Root: t.TempDir(), CacheDir: cache})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -63,7 +63,7 @@ func TestCacheCorruptEntry(t *testing.T) {
 	cache := filepath.Join(t.TempDir(), "cache")
 	ctx := context.Background()
 	ref := srv.Host() + "/ext/cube@" + idx.String()
-	res, err := Install(ctx, ref, instTarget(18), InstallOptions{Root: t.TempDir(), CacheDir: cache})
+	res, err := installAt(ctx, ref, instTarget(18), RootOptions{Root: t.TempDir(), CacheDir: cache})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,13 +87,13 @@ func TestCacheCorruptEntry(t *testing.T) {
 		t.Fatal(err)
 	}
 	root := t.TempDir()
-	if _, err := Install(ctx, ref, instTarget(18), InstallOptions{Root: root, CacheDir: cache}); err == nil || !strings.Contains(err.Error(), "corrupt") {
+	if _, err := installAt(ctx, ref, instTarget(18), RootOptions{Root: root, CacheDir: cache}); err == nil || !strings.Contains(err.Error(), "corrupt") {
 		t.Fatalf("install from a corrupt cache: %v, want an error saying corrupt", err)
 	}
 	if _, err := os.Stat(layer); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("corrupt blob still cached: %v", err)
 	}
-	if _, err := Install(ctx, ref, instTarget(18), InstallOptions{Root: root, CacheDir: cache}); err != nil {
+	if _, err := installAt(ctx, ref, instTarget(18), RootOptions{Root: root, CacheDir: cache}); err != nil {
 		t.Fatalf("install after the corrupt blob was dropped: %v", err)
 	}
 	if _, ok := c.path(rec.Manifest); !ok {
@@ -119,14 +119,14 @@ func TestInstallFaults(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			root := t.TempDir()
 			opts := instOptions(t, root)
-			if _, err := Install(ctx, srv.Host()+"/ext/cube:1.4", instTarget(18), opts); err != nil {
+			if _, err := installAt(ctx, srv.Host()+"/ext/cube:1.4", instTarget(18), opts); err != nil {
 				t.Fatal(err)
 			}
 			before := instSnapshot(t, root)
 			if err := srv.AddFault(testregistry.Fault{Kind: tc.kind, Method: "GET", Path: "/blobs/", Times: -1}); err != nil {
 				t.Fatal(err)
 			}
-			_, err := Install(ctx, srv.Host()+"/ext/cube:1.5", instTarget(18), opts)
+			_, err := installAt(ctx, srv.Host()+"/ext/cube:1.5", instTarget(18), opts)
 			srv.ClearFaults()
 			if err == nil {
 				t.Fatal("install through a faulty registry succeeded")
@@ -134,11 +134,11 @@ func TestInstallFaults(t *testing.T) {
 			if diff := cmp.Diff(before, instSnapshot(t, root)); diff != "" {
 				t.Errorf("failed upgrade changed the root (-before +after):\n%s", diff)
 			}
-			res, err := Install(ctx, srv.Host()+"/ext/cube:1.5", instTarget(18), opts)
+			res, err := installAt(ctx, srv.Host()+"/ext/cube:1.5", instTarget(18), opts)
 			if err != nil || res.Packages[0].Action != ActionUpgraded {
 				t.Fatalf("install after the fault: %+v, %v", res.Packages, err)
 			}
-			if drift, err := Verify(ctx, ListOptions{Root: root}); err != nil || drift != nil {
+			if drift, err := verifyAt(ctx, RootOptions{Root: root}); err != nil || drift != nil {
 				t.Errorf("Verify = %+v, %v", drift, err)
 			}
 		})
@@ -148,7 +148,7 @@ func TestInstallFaults(t *testing.T) {
 		if err := srv.AddFault(testregistry.Fault{Kind: testregistry.FaultReset, Method: "GET", Path: "/blobs/"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := Install(ctx, srv.Host()+"/ext/cube:1.5", instTarget(18), instOptions(t, root)); err != nil {
+		if _, err := installAt(ctx, srv.Host()+"/ext/cube:1.5", instTarget(18), instOptions(t, root)); err != nil {
 			t.Fatalf("one reset should be retried: %v", err)
 		}
 	})
@@ -161,10 +161,10 @@ func TestInstallFaults(t *testing.T) {
 				cancel()
 			}
 		}
-		if _, err := Install(cctx, srv.Host()+"/ext/cube:1.5", instTarget(18), opts); !errors.Is(err, context.Canceled) {
+		if _, err := installAt(cctx, srv.Host()+"/ext/cube:1.5", instTarget(18), opts); !errors.Is(err, context.Canceled) {
 			t.Fatalf("err = %v, want context.Canceled", err)
 		}
-		if list := instList(t, ListOptions{Root: root}); len(list) != 0 {
+		if list := instList(t, RootOptions{Root: root}); len(list) != 0 {
 			t.Errorf("cancelled install left %v", list)
 		}
 		entries, _ := os.ReadDir(filepath.Join(root, ".pgoci", "tmp"))

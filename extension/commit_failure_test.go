@@ -55,11 +55,11 @@ func rootConsistent(t *testing.T, root, want string) {
 		}
 		return nil
 	})
-	drift, err := Verify(context.Background(), ListOptions{Root: root})
+	drift, err := verifyAt(context.Background(), RootOptions{Root: root})
 	if err != nil || len(drift) != 0 {
 		t.Errorf("Verify: %v %+v", err, drift)
 	}
-	list, err := List(context.Background(), ListOptions{Root: root})
+	list, err := listAt(context.Background(), RootOptions{Root: root})
 	got := ""
 	if len(list) == 1 {
 		got = list[0].Version
@@ -83,11 +83,11 @@ func TestCommitFailureAtEachStep(t *testing.T) {
 		t.Run("upgrade/"+step, func(t *testing.T) {
 			root := t.TempDir()
 			opts := instOptions(t, root)
-			if _, err := Install(ctx, v14, instTarget(18), opts); err != nil {
+			if _, err := installAt(ctx, v14, instTarget(18), opts); err != nil {
 				t.Fatal(err)
 			}
 			failAt(t, step)
-			if _, err := Install(ctx, v15, instTarget(18), opts); err == nil || !strings.Contains(err.Error(), "injected") {
+			if _, err := installAt(ctx, v15, instTarget(18), opts); err == nil || !strings.Contains(err.Error(), "injected") {
 				t.Fatalf("install with a failure at %s: %v", step, err)
 			}
 			commitStep = func(string) error { return nil }
@@ -95,7 +95,7 @@ func TestCommitFailureAtEachStep(t *testing.T) {
 				rootConsistent(t, root, "1.4")
 				return
 			}
-			if _, err := Uninstall(ctx, "nothing", UninstallOptions{Root: root}); !errors.Is(err, ErrNotInstalled) {
+			if _, err := uninstallAt(ctx, "nothing", RootOptions{Root: root}); !errors.Is(err, ErrNotInstalled) {
 				t.Fatalf("uninstall of nothing: %v", err)
 			}
 			rootConsistent(t, root, "1.5")
@@ -104,7 +104,7 @@ func TestCommitFailureAtEachStep(t *testing.T) {
 			root := t.TempDir()
 			opts := instOptions(t, root)
 			failAt(t, step)
-			if _, err := Install(ctx, v15, instTarget(18), opts); err == nil {
+			if _, err := installAt(ctx, v15, instTarget(18), opts); err == nil {
 				t.Fatalf("install with a failure at %s: no error", step)
 			}
 			commitStep = func(string) error { return nil }
@@ -112,7 +112,7 @@ func TestCommitFailureAtEachStep(t *testing.T) {
 				rootConsistent(t, root, "")
 				return
 			}
-			if _, err := Install(ctx, v15, instTarget(18), opts); err != nil {
+			if _, err := installAt(ctx, v15, instTarget(18), opts); err != nil {
 				t.Fatalf("install after the failure: %v", err)
 			}
 			rootConsistent(t, root, "1.5")
@@ -131,11 +131,11 @@ func TestInstallKilledMidCommit(t *testing.T) {
 		t.Run("root/"+step, func(t *testing.T) {
 			root, cache := t.TempDir(), filepath.Join(t.TempDir(), "cache")
 			ctx := context.Background()
-			if _, err := Install(ctx, v14, instTarget(18), InstallOptions{Root: root, CacheDir: cache}); err != nil {
+			if _, err := installAt(ctx, v14, instTarget(18), RootOptions{Root: root, CacheDir: cache}); err != nil {
 				t.Fatal(err)
 			}
 			killAt(t, map[string]string{"Ref": v15, "Root": root, "Cache": cache, "StallAt": step})
-			if _, err := Install(ctx, v15, instTarget(18), InstallOptions{Root: root, CacheDir: cache}); err != nil {
+			if _, err := installAt(ctx, v15, instTarget(18), RootOptions{Root: root, CacheDir: cache}); err != nil {
 				t.Fatalf("install after the kill at %s: %v", step, err)
 			}
 			rootConsistent(t, root, "1.5")
@@ -145,27 +145,27 @@ func TestInstallKilledMidCommit(t *testing.T) {
 	for _, step := range []string{"pending", "place", "unlink", "record"} {
 		t.Run("pg17/"+step, func(t *testing.T) {
 			pgConfig, top := instServer(t)
-			opts := InstallOptions{PGConfig: pgConfig, CacheDir: filepath.Join(t.TempDir(), "cache")}
+			opts := RootOptions{PGConfig: pgConfig, CacheDir: filepath.Join(t.TempDir(), "cache")}
 			ctx := context.Background()
 			server := instSnapshot(t, top, "share/postgresql/17/.pgoci")
-			if _, err := Install(ctx, v14, instTarget(17), opts); err != nil {
+			if _, err := installAt(ctx, v14, instTarget(17), opts); err != nil {
 				t.Fatal(err)
 			}
 			killAt(t, map[string]string{"Ref": v15, "PGConfig": pgConfig, "Cache": opts.CacheDir, "StallAt": step})
-			drift, err := Verify(ctx, ListOptions{PGConfig: pgConfig})
+			drift, err := verifyAt(ctx, RootOptions{PGConfig: pgConfig})
 			if pending := len(drift) > 0 && drift[0].Problem == DriftPending; err != nil || pending != (step != "pending") {
 				t.Errorf("Verify after the kill at %s: %v %+v (a pending record once it is written)", step, err, drift)
 			}
-			if _, err := Install(ctx, v15, instTarget(17), opts); err != nil {
+			if _, err := installAt(ctx, v15, instTarget(17), opts); err != nil {
 				t.Fatalf("install after the kill at %s: %v", step, err)
 			}
-			if drift, err := Verify(ctx, ListOptions{PGConfig: pgConfig}); err != nil || len(drift) != 0 {
+			if drift, err := verifyAt(ctx, RootOptions{PGConfig: pgConfig}); err != nil || len(drift) != 0 {
 				t.Errorf("Verify: %v %+v", err, drift)
 			}
 			if _, err := os.Stat(filepath.Join(top, "share/postgresql/17/extension/cube--1.3--1.4.sql")); !errors.Is(err, fs.ErrNotExist) {
 				t.Errorf("the 1.4 update script is still there: %v", err)
 			}
-			if _, err := Uninstall(ctx, "cube", UninstallOptions{PGConfig: pgConfig}); err != nil {
+			if _, err := uninstallAt(ctx, "cube", RootOptions{PGConfig: pgConfig}); err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(server, instSnapshot(t, top, "share/postgresql/17/.pgoci")); diff != "" {

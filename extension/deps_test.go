@@ -58,9 +58,8 @@ func TestInstallDependencies(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			root := t.TempDir()
 			opts := instOptions(t, root)
-			opts.NoDeps = tc.noDeps
 			opts.ServerShareDir = share
-			res, err := Install(context.Background(), host+"/"+tc.ref, instTarget(18), opts)
+			res, err := installAt(context.Background(), host+"/"+tc.ref, instTarget(18), opts, InstallOptions{NoDeps: tc.noDeps})
 			if tc.err != nil {
 				de, ok := errors.AsType[*DependencyError](err)
 				if !errors.Is(err, tc.err) || !ok || !strings.Contains(err.Error(), tc.msg) {
@@ -95,11 +94,11 @@ func TestInstallDependencyAlreadyInstalled(t *testing.T) {
 	root := t.TempDir()
 	opts := instOptions(t, root)
 	ctx := context.Background()
-	if _, err := Install(ctx, srv.Host()+"/ext/cube:1.5", instTarget(18), opts); err != nil {
+	if _, err := installAt(ctx, srv.Host()+"/ext/cube:1.5", instTarget(18), opts); err != nil {
 		t.Fatal(err)
 	}
 	srv.ResetRequests()
-	res, err := Install(ctx, srv.Host()+"/ext/earthdistance:1.2", instTarget(18), opts)
+	res, err := installAt(ctx, srv.Host()+"/ext/earthdistance:1.2", instTarget(18), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -92,19 +92,25 @@
 //
 // # Installing
 //
-// [Install] puts an extension package on a server's machine: it resolves
-// the reference for the server's [resolve.Target] (an image that does not
-// fit is a *[resolve.IncompatibleError], unchanged), installs the packages
-// of the extensions it requires first, fetches the layers through a blob
-// cache, verifies and unpacks them into a staging directory, and publishes
-// the result under a file lock. [Uninstall], [List] and [Verify] work on
-// the records it keeps.
+// [Open] opens an install location once, a [Root]: pg_config run, the
+// server's [resolve.Target] given or detected, the options checked. Its
+// methods do the rest. [Root.Install] puts an extension package on a
+// server's machine: it resolves the reference for the target (an image
+// that does not fit is a *[resolve.IncompatibleError], unchanged),
+// installs the packages of the extensions it requires first, fetches the
+// layers through a blob cache, verifies and unpacks them into a staging
+// directory, checks that every module can load (package linkage), and
+// publishes the result under a file lock. [Root.Uninstall],
+// [Root.List], [Root.Verify], [Root.Repair] and [Root.Settings] work on
+// the records it keeps; [Root.Plan], [Root.Apply] and [Root.Sync]
+// converge the location to a desired list (see "Synchronising").
 //
-//	res, err := extension.Install(ctx, "ghcr.io/acme/earthdistance:1.2", target,
-//		extension.InstallOptions{Root: "/var/lib/pgoci"})
+//	root, err := extension.Open(ctx, extension.RootOptions{
+//		Root: "/var/lib/pgoci", PGConfig: "/usr/lib/postgresql/18/bin/pg_config"})
+//	res, err := root.Install(ctx, "ghcr.io/acme/earthdistance:1.2", extension.InstallOptions{})
 //	fmt.Print(res.Settings.PostgresqlConf()) // once, in postgresql.conf
 //
-// PostgreSQL 18 and newer (InstallOptions.Root): each package lives in
+// PostgreSQL 18 and newer (RootOptions.Root): each package lives in
 // <root>/packages/<name>/<first 16 hex digits of the manifest digest>/ (the
 // unpacked image root: share/extension, lib, system, bin, licenses), and
 // <root>/packages/<name>/current is a relative symlink to it. The merged
@@ -128,7 +134,7 @@
 // installed/<name>.json (the records, replaced atomically), lock.json and
 // tmp/ (staging). Nothing else appears in the root.
 //
-// PostgreSQL 17 and older (InstallOptions.PGConfig without Root): files go
+// PostgreSQL 17 and older (RootOptions.PGConfig without Root): files go
 // into the server's own sharedir/extension and pkglibdir (lib/bitcode into
 // pkglibdir/bitcode), read from pg_config; licenses into
 // <state>/licenses/<name>/. A destination that exists and is not this
@@ -175,7 +181,7 @@
 // # Cache and lock file
 //
 // Blobs, manifests and indexes are cached by digest under
-// os.UserCacheDir()/pgoci (InstallOptions.CacheDir; "-" for none): bytes
+// os.UserCacheDir()/pgoci (RootOptions.CacheDir; "-" for none): bytes
 // are teed into a temporary file while they are verified and renamed into
 // <cache>/blobs/sha256/<hex> only when they hashed right, so processes may
 // share a cache. Reading a cached blob verifies it again, and a blob that
@@ -202,8 +208,8 @@
 // lock file is no longer held, whatever the PID namespace). A record is
 // marked pending during its commit: a crash inside those milliseconds
 // leaves a record that lists every file the commit may have written, so
-// installing again or uninstalling finishes the job, and [Verify] reports
-// it. InstallOptions.Durable adds the fsyncs that make a finished install
+// installing again or uninstalling finishes the job, and [Root.Verify] reports
+// it. RootOptions.Durable adds the fsyncs that make a finished install
 // survive a power loss. The SDK never prints: progress goes to
-// InstallOptions.Events.
+// RootOptions.Events.
 package extension

@@ -36,7 +36,7 @@ var (
 	ErrInUse = errors.New("extension: package in use")
 	// ErrNoState: the location holds no pgoci state (no <root>/.pgoci, no
 	// PostgreSQL 17 state directory): nothing was ever installed there,
-	// or the path is wrong. [List], [Verify], [Uninstall] and [Repair]
+	// or the path is wrong. [Root.List], [Root.Verify], [Root.Uninstall] and [Root.Repair]
 	// return it rather than report an empty location.
 	ErrNoState = errors.New("extension: no pgoci state")
 	// ErrNotInstalled: no package of that name is installed.

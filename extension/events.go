@@ -62,8 +62,8 @@ func (k EventKind) String() string {
 	return "unknown"
 }
 
-// Event reports progress of [Install] and [Uninstall] to
-// [InstallOptions.Events]. The SDK never prints: a CLI renders these.
+// Event reports progress of [Root.Install] and [Root.Uninstall] to
+// [RootOptions.Events]. The SDK never prints: a CLI renders these.
 // Fields that do not apply to a kind are zero.
 type Event struct {
 	Kind EventKind

@@ -54,10 +54,10 @@ func installExamplePush(srv *testregistry.Server) string {
 	return srv.Host() + "/ext/pgoci_demo:" + demo.Version
 }
 
-// Install an extension package from a registry into an install root for a
-// PostgreSQL 18 server, then print what the server needs: two settings
-// that never change, whatever is installed later.
-func ExampleInstall() {
+// Open an install root for a PostgreSQL 18 server, install an extension
+// package from a registry into it, then print what the server needs: two
+// settings that never change, whatever is installed later.
+func ExampleRoot_Install() {
 	srv, err := testregistry.Serve(testregistry.Options{})
 	if err != nil {
 		log.Fatal(err)
@@ -70,8 +70,10 @@ func ExampleInstall() {
 	}
 	defer os.RemoveAll(root)
 
-	res, err := extension.Install(context.Background(), ref, installExampleServer, extension.InstallOptions{
+	ctx := context.Background()
+	r, err := extension.Open(ctx, extension.RootOptions{
 		Root:     root,
+		Target:   installExampleServer,
 		CacheDir: "-", // no blob cache for this example
 		Events: func(e extension.Event) {
 			if e.Kind == extension.EventDone {
@@ -79,6 +81,10 @@ func ExampleInstall() {
 			}
 		},
 	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := r.Install(ctx, ref, extension.InstallOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -106,7 +112,7 @@ func ExampleInstall() {
 
 // List the packages installed in a root, then uninstall one: its files,
 // view links and record go, and nothing else.
-func ExampleUninstall() {
+func ExampleRoot_Uninstall() {
 	srv, err := testregistry.Serve(testregistry.Options{})
 	if err != nil {
 		log.Fatal(err)
@@ -119,11 +125,15 @@ func ExampleUninstall() {
 	}
 	defer os.RemoveAll(root)
 	ctx := context.Background()
-	if _, err := extension.Install(ctx, ref, installExampleServer, extension.InstallOptions{Root: root, CacheDir: "-"}); err != nil {
+	r, err := extension.Open(ctx, extension.RootOptions{Root: root, Target: installExampleServer, CacheDir: "-"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := r.Install(ctx, ref, extension.InstallOptions{}); err != nil {
 		log.Fatal(err)
 	}
 
-	list, err := extension.List(ctx, extension.ListOptions{Root: root})
+	list, err := r.List(ctx)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -134,10 +144,10 @@ func ExampleUninstall() {
 		}
 		fmt.Printf("%s %s: %s; preload %v\n", p.Name, p.Version, strings.Join(exts, ", "), p.Preload)
 	}
-	drift, err := extension.Verify(ctx, extension.ListOptions{Root: root})
+	drift, err := r.Verify(ctx)
 	fmt.Println("drift:", len(drift), err)
 
-	rec, err := extension.Uninstall(ctx, "pgoci_demo", extension.UninstallOptions{Root: root})
+	rec, err := r.Uninstall(ctx, "pgoci_demo", extension.UninstallOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -20,42 +20,13 @@ import (
 	"pgoci/unpack"
 )
 
-// InstallOptions tunes [Install]. Exactly one install location is needed:
-// Root (PostgreSQL 18 and newer) or PGConfig (PostgreSQL 17 and older);
-// every other field has a documented default.
+// InstallOptions tunes one [Root.Install]. The zero value installs the
+// highest version with its dependencies, honouring the lock file and
+// refusing a module that cannot load.
 type InstallOptions struct {
-	// Root is the install root (PostgreSQL 18 mode): packages go to
-	// <Root>/packages/<name>/, the merged view to <Root>/share/extension,
-	// <Root>/lib, <Root>/system and <Root>/bin, state to <Root>/.pgoci/.
-	// The server needs extension_control_path = '$system:<Root>/share'
-	// and dynamic_library_path = '$libdir:<Root>/lib' ([Result.Settings]).
-	Root string
-	// PGConfig is the server's pg_config program. Without Root it selects
-	// PostgreSQL 17 mode: files go into its sharedir/extension and
-	// pkglibdir. With Root it only tells which extensions the server
-	// already ships (see ServerShareDir). Default: none.
-	PGConfig string
-	// StateDir holds the records and the lock in PostgreSQL 17 mode.
-	// Default: <sharedir>/.pgoci. Ignored with Root (always
-	// <Root>/.pgoci).
-	StateDir string
-	// ServerShareDir is the server's sharedir: a required extension with
-	// a <ServerShareDir>/extension/<name>.control is provided by the
-	// server and not fetched. Default: pg_config's sharedir when PGConfig
-	// is set; otherwise unknown, and required extensions not installed by
-	// pgoci are always fetched.
-	ServerShareDir string
-	// CacheDir is the content-addressed blob cache. Default:
-	// os.UserCacheDir()/pgoci; "-" disables the cache. OCI layout
-	// references (oci:DIR) are never cached: they are local already.
-	CacheDir string
-	// Policy is the compatibility policy. Default: [resolve.Default].
-	Policy resolve.Policy
 	// Version is a version constraint for a reference without tag or
 	// digest (see [resolve.ParseConstraint]). Default: the highest.
 	Version string
-	// Remote configures registry access (credentials, plain HTTP).
-	Remote resolve.RemoteOptions
 	// NoDeps installs the package without its required extensions.
 	// Default: dependencies are installed first.
 	NoDeps bool
@@ -72,45 +43,18 @@ type InstallOptions struct {
 	// namespace, the last path element replaced by the extension name,
 	// no tag (the highest version).
 	DependencyRef func(ext string, from resolve.Reference) (string, error)
-	// LockFile pins references to digests. Default: <state dir>/lock.json
-	// (<Root>/.pgoci/lock.json); "-" disables it.
-	LockFile string
 	// UpdateLock re-resolves references pinned by the lock file and
 	// records the new digests. Default: pins are honoured.
 	UpdateLock bool
-	// Verifier checks each image resolved, dependencies included, before
-	// the first layer byte is fetched: signatures and attestations against
-	// a policy (trust.NewVerifier). A refusal leaves the location as it
-	// was; the digest of the signature that verified is recorded
-	// (Installed.Signature, the lock file). Default: none.
-	Verifier resolve.Verifier
-	// Postgres is the server executable the link check loads each module
-	// into (its dynamic symbol table and libraries). Default:
-	// <pg_config bindir>/postgres when PGConfig is set; otherwise
-	// unknown, and a symbol nothing else defines is reported unchecked
-	// (PackageResult.Findings), never passed silently.
-	Postgres string
-	// LibraryPath lists directories on the server's LD_LIBRARY_PATH
-	// beyond <Root>/system, for the link check. Default: none.
-	LibraryPath []string
 	// SkipLinkCheck installs a package even when one of its modules
 	// cannot load (see package linkage); the findings are in
 	// PackageResult.Findings. Default: such a package is refused with
 	// the *linkage.LoadError naming the module, the missing library or
 	// symbol and where each was looked for.
 	SkipLinkCheck bool
-	// Durable fsyncs the unpacked files and their directories so that a
-	// power loss after Install returns cannot lose the install. Default:
-	// off. Records and the lock file are always written durably: they are
-	// small, and a record lost would leave files nobody owns.
-	Durable bool
-	// Events receives progress. It is called from one goroutine at a
-	// time, not always the one that called Install (fetch progress comes
-	// from the unpacker's), and must return quickly. Default: none.
-	Events func(Event)
 }
 
-// Action says what [Install] did to one package.
+// Action says what [Root.Install] did to one package.
 type Action string
 
 // Actions of a [PackageResult].
@@ -137,7 +81,7 @@ type PackageResult struct {
 	Findings []linkage.Finding
 }
 
-// Result is what [Install] did.
+// Result is what [Root.Install] did.
 type Result struct {
 	// Packages lists the dependencies installed first, in the order
 	// installed, then the package asked for, last.
@@ -149,8 +93,8 @@ type Result struct {
 
 // Install installs the extension package that ref names
 // ("host[:port]/repo[:tag][@digest]" or "oci:DIR[:tag|@digest]") for the
-// server described by target, after the packages providing the extensions
-// it requires. See the package documentation, "Installing", for the
+// root's target, after the packages providing the extensions it
+// requires. See the package documentation, "Installing", for the
 // layout of a root, the PostgreSQL 17 mode, the blob cache, the lock file
 // and the guarantees under concurrency and crashes.
 //
@@ -158,15 +102,8 @@ type Result struct {
 // (errors.As), unchanged. On error, packages already installed by this
 // call (dependencies) stay installed and are listed in the Result; the
 // package that failed left nothing behind.
-func Install(ctx context.Context, ref string, target resolve.Target, opts InstallOptions) (Result, error) {
-	loc, err := openLocation(ctx, opts.Root, opts.PGConfig, opts.StateDir, opts.ServerShareDir)
-	if err != nil {
-		return Result{}, err
-	}
-	if !loc.pg17() && target.PG.Major != 0 && target.PG.Major < 18 {
-		return Result{}, fmt.Errorf("%w: an install root needs PostgreSQL 18 or newer (extension_control_path), the target is %d: use PGConfig", ErrLocation, target.PG.Major)
-	}
-	i, err := newInstaller(loc, target, opts)
+func (r *Root) Install(ctx context.Context, ref string, opts InstallOptions) (Result, error) {
+	i, err := r.newInstaller(ctx, opts)
 	if err != nil {
 		return Result{}, err
 	}
@@ -176,9 +113,9 @@ func Install(ctx context.Context, ref string, target resolve.Target, opts Instal
 		err = lerr
 	}
 	res := Result{Packages: i.done}
-	if !loc.pg17() {
+	if !r.loc.pg17() {
 		var serr error
-		if res.Settings, serr = layout.PathSettings([]string{loc.root}); err == nil {
+		if res.Settings, serr = layout.PathSettings([]string{r.loc.root}); err == nil {
 			err = serr
 		}
 	}
@@ -187,6 +124,7 @@ func Install(ctx context.Context, ref string, target resolve.Target, opts Instal
 
 // installer carries one Install call, dependencies included.
 type installer struct {
+	r      *Root
 	loc    location
 	target resolve.Target
 	opts   InstallOptions
@@ -207,29 +145,23 @@ type installer struct {
 // extensions it provides.
 type frame struct{ exts []string }
 
-func newInstaller(loc location, target resolve.Target, opts InstallOptions) (*installer, error) {
-	if err := loc.prepare(); err != nil {
+func (r *Root) newInstaller(ctx context.Context, opts InstallOptions) (*installer, error) {
+	target, err := r.Target(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.loc.prepare(); err != nil {
 		return nil, err
 	}
 	// The root's own directories (packages/, the view) are made by the
 	// first commit: a refused install leaves a new root as empty as it
 	// found it, but for the state directory.
-	loc.cleanTmp()
-	i := &installer{loc: loc, target: target, opts: opts, pins: map[string]lockEntry{}}
-	if opts.CacheDir != "-" {
-		dir := opts.CacheDir
-		if dir == "" {
-			var err error
-			if dir, err = defaultCacheDir(); err != nil {
-				return nil, err
-			}
-		}
-		c, err := openCache(dir)
-		if err != nil {
-			return nil, err
-		}
-		i.cache = c
+	r.loc.cleanTmp(r.logCleanup)
+	cache, err := r.blobCache()
+	if err != nil {
+		return nil, err
 	}
+	i := &installer{r: r, loc: r.loc, target: target, opts: opts, cache: cache, pins: map[string]lockEntry{}}
 	if p := i.lockPath(); p != "" {
 		lf, err := readLockFile(p)
 		if err != nil {
@@ -242,26 +174,22 @@ func newInstaller(loc location, target resolve.Target, opts InstallOptions) (*in
 
 func (i *installer) close() {
 	if i.ws != nil {
-		i.ws.close()
+		i.ws.close(i.r.logCleanup)
 	}
 }
 
 // lockPath is the lock file, "" when disabled.
 func (i *installer) lockPath() string {
-	switch i.opts.LockFile {
+	switch i.r.opts.LockFile {
 	case "-":
 		return ""
 	case "":
 		return filepath.Join(i.loc.state, "lock.json")
 	}
-	return i.opts.LockFile
+	return i.r.opts.LockFile
 }
 
-func (i *installer) emit(e Event) {
-	if i.opts.Events != nil {
-		i.opts.Events(e)
-	}
-}
+func (i *installer) emit(e Event) { i.r.emit(e) }
 
 // install installs ref (with the version constraint version) and its
 // dependencies. chain is the requirement chain that led to it.
@@ -278,7 +206,7 @@ func (i *installer) install(ctx context.Context, ref, version string, chain []st
 		if pre, err = i.stageUnlabelled(ctx, ref, &res, src); err != nil {
 			return err
 		}
-		defer unpack.RemoveAll(pre.dir)
+		defer i.removeStaged(pre.dir)
 	}
 	name, err := packageName(res.Metadata)
 	if err != nil {
@@ -326,7 +254,7 @@ func (i *installer) stageUnlabelled(ctx context.Context, ref string, res *resolv
 	}
 	tree, err := layout.Discover(ctx, st.dir, layout.Options{})
 	if err != nil {
-		unpack.RemoveAll(st.dir)
+		i.removeStaged(st.dir)
 		return nil, fmt.Errorf("%w: %s: its labels list nothing it provides, and its content says nothing either: %w",
 			ErrNotInstallable, res.Reference, err)
 	}
@@ -379,7 +307,7 @@ func (i *installer) resolve(ctx context.Context, ref, version string) (resolve.R
 	if pinned && !i.opts.UpdateLock {
 		target, pinnedVersion = pin, ""
 	}
-	src, r, err := resolve.Open(ctx, target, i.opts.Remote)
+	src, r, err := resolve.Open(ctx, target, i.r.opts.Remote)
 	if err != nil {
 		return resolve.Resolved{}, nil, err
 	}
@@ -387,8 +315,8 @@ func (i *installer) resolve(ctx context.Context, ref, version string) (resolve.R
 		src = &cachedSource{src: src, cache: i.cache}
 	}
 	// The config is read for its diff_ids, which the unpacker verifies.
-	res, err := resolve.Resolve(ctx, src, r, i.target, resolve.Options{Policy: i.opts.Policy, Version: pinnedVersion, Remote: i.opts.Remote,
-		FetchConfig: true, Verifier: i.opts.Verifier})
+	res, err := resolve.Resolve(ctx, src, r, i.target, resolve.Options{Policy: i.r.opts.Policy, Version: pinnedVersion, Remote: i.r.opts.Remote,
+		FetchConfig: true, Verifier: i.r.opts.Verifier})
 	if err != nil && pinned && !i.opts.UpdateLock {
 		return res, nil, fmt.Errorf("%w: %s is pinned to %s by the lock file %s (install with UpdateLock to re-resolve): %w",
 			ErrPinned, ref, entry.Digest, i.lockPath(), err)
@@ -433,7 +361,7 @@ func (i *installer) installResolved(ctx context.Context, ref, version, name stri
 		if st, err = i.stage(ctx, ref, name, res, src); err != nil {
 			return err
 		}
-		defer unpack.RemoveAll(st.dir)
+		defer i.removeStaged(st.dir)
 	}
 	st.rec.Dependency = dep
 	findings, err := i.checkLinks(ctx, st)
@@ -523,6 +451,12 @@ func (i *installer) saveLock(ctx context.Context) error {
 	return updateLockFile(p, i.pins)
 }
 
+// removeStaged removes a staged package; the workspace's removal at the
+// end of the call, or the next install's cleanTmp, retries what fails.
+func (i *installer) removeStaged(dir string) {
+	i.r.logCleanup("remove staged package", dir, unpack.RemoveAll(dir))
+}
+
 func (i *installer) workspace(ctx context.Context) error {
 	if i.ws != nil {
 		return nil
@@ -576,17 +510,17 @@ func (i *installer) stage(ctx context.Context, ref, name string, res resolve.Res
 		base += l.Size
 		files += st.Files
 	}
-	if err := s.Commit(i.opts.Durable); err != nil {
+	if err := s.Commit(i.r.opts.Durable); err != nil {
 		return nil, err
 	}
 	i.emit(Event{Kind: EventUnpack, Package: name, Version: res.Metadata.Package.Version, Reference: ref, Digest: res.Manifest.Digest, Files: files})
 	fl, err := hashTree(ctx, dir, sums)
 	if err != nil {
-		unpack.RemoveAll(dir)
+		i.removeStaged(dir)
 		return nil, err
 	}
 	if err := i.checkContent(dir, fl); err != nil {
-		unpack.RemoveAll(dir)
+		i.removeStaged(dir)
 		return nil, fmt.Errorf("%w (%s)", err, res.Reference)
 	}
 	return &staged{dir: dir, rec: newRecord(ref, name, res, fl)}, nil
@@ -615,7 +549,7 @@ func (i *installer) layer(ctx context.Context, s *unpack.Staging, src resolve.So
 	// for usrmerge base images), so the strict mode refuses them. The
 	// unpacker verifies digest, size and diff_id as it reads: the only
 	// hash of these bytes.
-	opts := unpack.Options{Durable: i.opts.Durable, Progress: progress, NoSymlinkParents: true, DiffID: diffID, FileDigest: record}
+	opts := unpack.Options{Durable: i.r.opts.Durable, Progress: progress, NoSymlinkParents: true, DiffID: diffID, FileDigest: record}
 	st, err := unpack.Layer(ctx, s.Root(), rc, l, opts)
 	return st, done(err)
 }

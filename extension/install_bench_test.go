@@ -23,12 +23,12 @@ func BenchmarkInstall(b *testing.B) {
 	ctx := context.Background()
 	for _, bc := range []struct{ name, cache string }{{"warm-cache", cache}, {"no-cache", "-"}} {
 		b.Run(bc.name, func(b *testing.B) {
-			if _, err := Install(ctx, ref, instTarget(18), InstallOptions{Root: b.TempDir(), CacheDir: bc.cache}); err != nil {
+			if _, err := installAt(ctx, ref, instTarget(18), RootOptions{Root: b.TempDir(), CacheDir: bc.cache}); err != nil {
 				b.Fatal(err)
 			}
 			b.SetBytes(int64(len(big)))
 			for b.Loop() {
-				if _, err := Install(ctx, ref, instTarget(18), InstallOptions{Root: b.TempDir(), CacheDir: bc.cache, LockFile: "-"}); err != nil {
+				if _, err := installAt(ctx, ref, instTarget(18), RootOptions{Root: b.TempDir(), CacheDir: bc.cache, LockFile: "-"}); err != nil {
 					b.Fatal(err)
 				}
 			}

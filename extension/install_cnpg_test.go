@@ -100,7 +100,7 @@ func TestInstallCloudNativePGImage(t *testing.T) {
 		"lib/earthdistance.so":                   instModule("earthdistance"),
 	})
 	root := filepath.Join(t.TempDir(), "root")
-	res, err := Install(context.Background(), srv.Host()+"/cnpg/earthdistance:1.2-18-trixie", instTarget(18), instOptions(t, root))
+	res, err := installAt(context.Background(), srv.Host()+"/cnpg/earthdistance:1.2-18-trixie", instTarget(18), instOptions(t, root))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,14 +118,14 @@ func TestInstallCloudNativePGImage(t *testing.T) {
 	}
 	// Installing it again is a no-op, and uninstalling cube is refused
 	// while earthdistance needs it.
-	again, err := Install(context.Background(), srv.Host()+"/cnpg/earthdistance:1.2-18-trixie", instTarget(18), instOptions(t, root))
+	again, err := installAt(context.Background(), srv.Host()+"/cnpg/earthdistance:1.2-18-trixie", instTarget(18), instOptions(t, root))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := instNames(again.Packages); !slices.Contains(got, "earthdistance unchanged") {
 		t.Errorf("second install: %v, want earthdistance unchanged", got)
 	}
-	if _, err := Uninstall(context.Background(), "cube", UninstallOptions{Root: root}); err == nil {
+	if _, err := uninstallAt(context.Background(), "cube", RootOptions{Root: root}); err == nil {
 		t.Errorf("uninstalling cube while earthdistance requires it succeeded")
 	}
 }
@@ -140,11 +140,11 @@ func TestInstallRefusesSymlinkedParents(t *testing.T) {
 		tartest.File("share/extension/x.control", "default_version = '1'\n"),
 	})
 	root := filepath.Join(t.TempDir(), "root")
-	_, err := Install(context.Background(), srv.Host()+"/evil/x:1", instTarget(18), instOptions(t, root))
+	_, err := installAt(context.Background(), srv.Host()+"/evil/x:1", instTarget(18), instOptions(t, root))
 	if !errors.Is(err, unpack.ErrSymlinkParent) && !errors.Is(err, unpack.ErrLinkEscapes) {
 		t.Fatalf("err = %v, want the unpacker's refusal", err)
 	}
-	if list := instList(t, ListOptions{Root: root}); len(list) != 0 {
+	if list := instList(t, RootOptions{Root: root}); len(list) != 0 {
 		t.Errorf("installed %v", list)
 	}
 }

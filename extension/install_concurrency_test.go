@@ -41,7 +41,7 @@ func TestInstallConcurrent(t *testing.T) {
 	var wg sync.WaitGroup
 	for k, ref := range refs {
 		wg.Go(func() {
-			results[k], errs[k] = Install(ctx, ref, instTarget(18), InstallOptions{Root: root, CacheDir: cache})
+			results[k], errs[k] = installAt(ctx, ref, instTarget(18), RootOptions{Root: root, CacheDir: cache})
 		})
 	}
 	wg.Wait()
@@ -58,7 +58,7 @@ func TestInstallConcurrent(t *testing.T) {
 	if installed != 1 {
 		t.Errorf("cube committed %d times, want once", installed)
 	}
-	list, err := List(ctx, ListOptions{Root: root})
+	list, err := listAt(ctx, RootOptions{Root: root})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestInstallConcurrent(t *testing.T) {
 	if diff := cmp.Diff([]string{"cube", "pkg4", "pkg5", "pkg6", "pkg7"}, names); diff != "" {
 		t.Errorf("installed (-want +got):\n%s", diff)
 	}
-	if drift, err := Verify(ctx, ListOptions{Root: root}); err != nil || drift != nil {
+	if drift, err := verifyAt(ctx, RootOptions{Root: root}); err != nil || drift != nil {
 		t.Errorf("Verify = %+v, %v", drift, err)
 	}
 	if entries, _ := os.ReadDir(filepath.Join(root, ".pgoci", "tmp")); len(entries) != 0 {
@@ -112,13 +112,13 @@ func TestInstallHelperProcess(t *testing.T) {
 	if j.PGConfig != "" {
 		target = instTarget(17)
 	}
-	opts := InstallOptions{Root: j.Root, PGConfig: j.PGConfig, CacheDir: j.Cache, Events: func(e Event) {
+	opts := RootOptions{Root: j.Root, PGConfig: j.PGConfig, CacheDir: j.Cache, Events: func(e Event) {
 		fmt.Printf("%s %d\n", e.Kind, e.Bytes)
 		if e.Kind == EventFetch {
 			time.Sleep(100 * time.Millisecond) // slow unpacking down
 		}
 	}}
-	_, err := Install(context.Background(), j.Ref, target, opts)
+	_, err := installAt(context.Background(), j.Ref, target, opts)
 	fmt.Println("finished", err)
 	os.Exit(0)
 }
@@ -180,10 +180,10 @@ func TestInstallKilled(t *testing.T) {
 	if entries, _ := os.ReadDir(tmp); len(entries) == 0 {
 		t.Error("the killed child left no staging: was it killed mid-unpack?")
 	}
-	if list := instList(t, ListOptions{Root: root}); len(list) != 0 {
+	if list := instList(t, RootOptions{Root: root}); len(list) != 0 {
 		t.Errorf("killed install recorded %v", list)
 	}
-	if _, err := Install(context.Background(), srv.Host()+"/ext/cube:1.5", instTarget(18), InstallOptions{Root: root, CacheDir: cache}); err != nil {
+	if _, err := installAt(context.Background(), srv.Host()+"/ext/cube:1.5", instTarget(18), RootOptions{Root: root, CacheDir: cache}); err != nil {
 		t.Fatal(err)
 	}
 	if entries, _ := os.ReadDir(tmp); len(entries) != 0 {

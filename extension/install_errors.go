@@ -68,8 +68,8 @@ func (e *DependencyError) Error() string {
 func (e *DependencyError) Unwrap() error { return e.Err }
 
 // DamagedError reports install records that do not read (a power loss
-// can truncate one). [List] returns the records that read together with
-// it; [Repair] rebuilds or quarantines the damaged ones. It wraps
+// can truncate one). [Root.List] returns the records that read together with
+// it; [Root.Repair] rebuilds or quarantines the damaged ones. It wraps
 // [ErrState].
 type DamagedError struct {
 	// Records maps each damaged record's package name to why it does not
@@ -88,7 +88,7 @@ func (e *DamagedError) Error() string {
 // Unwrap returns ErrState.
 func (e *DamagedError) Unwrap() error { return ErrState }
 
-// InUseError reports an [Uninstall] refused because installed packages
+// InUseError reports an [Root.Uninstall] refused because installed packages
 // require one of the package's extensions. It wraps [ErrInUse].
 type InUseError struct {
 	Package string

@@ -181,9 +181,9 @@ func instSnapshot(t testing.TB, dir string, skip ...string) map[string]string {
 }
 
 // instList lists the installed packages, failing the test on an error.
-func instList(t testing.TB, opts ListOptions) []Installed {
+func instList(t testing.TB, opts RootOptions) []Installed {
 	t.Helper()
-	list, err := List(context.Background(), opts)
+	list, err := listAt(context.Background(), opts)
 	if err != nil {
 		t.Fatalf("List: %v", err)
 	}
@@ -191,8 +191,8 @@ func instList(t testing.TB, opts ListOptions) []Installed {
 }
 
 // instOptions are InstallOptions for root with a private cache.
-func instOptions(t testing.TB, root string) InstallOptions {
-	return InstallOptions{Root: root, CacheDir: filepath.Join(t.TempDir(), "cache")}
+func instOptions(t testing.TB, root string) RootOptions {
+	return RootOptions{Root: root, CacheDir: filepath.Join(t.TempDir(), "cache")}
 }
 
 func instNames(rs []PackageResult) []string {

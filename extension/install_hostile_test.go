@@ -29,19 +29,19 @@ func TestInstallRefusesLongNamesBeforeUpgrading(t *testing.T) {
 	instPush(t, srv, "ext/cube", "1.5", "cube", 17, v2)
 	pgConfig, top := instServer(t)
 	ctx := context.Background()
-	opts := InstallOptions{PGConfig: pgConfig, CacheDir: "-"}
-	if _, err := Install(ctx, srv.Host()+"/ext/cube:1.4", instTarget(17), opts); err != nil {
+	opts := RootOptions{PGConfig: pgConfig, CacheDir: "-"}
+	if _, err := installAt(ctx, srv.Host()+"/ext/cube:1.4", instTarget(17), opts); err != nil {
 		t.Fatal(err)
 	}
 	before := instSnapshot(t, top, "share/postgresql/17/.pgoci")
-	_, err := Install(ctx, srv.Host()+"/ext/cube:1.5", instTarget(17), opts)
+	_, err := installAt(ctx, srv.Host()+"/ext/cube:1.5", instTarget(17), opts)
 	if !errors.Is(err, ErrNotInstallable) {
 		t.Fatalf("err = %v, want ErrNotInstallable", err)
 	}
 	if diff := cmp.Diff(before, instSnapshot(t, top, "share/postgresql/17/.pgoci")); diff != "" {
 		t.Errorf("a failed upgrade changed the server's directories (-before +after):\n%s", diff)
 	}
-	list := instList(t, ListOptions{PGConfig: pgConfig})
+	list := instList(t, RootOptions{PGConfig: pgConfig})
 	for _, r := range list {
 		if r.Pending {
 			t.Errorf("a failed upgrade left the record of %s pending", r.Name)
@@ -65,7 +65,7 @@ func TestCleanTmpKeepsLiveStaging(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ws.close()
+	defer ws.close(func(what, path string, err error) {})
 	s, err := unpack.Stage(ws.path("cube-0123456789abcdef"))
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +78,7 @@ func TestCleanTmpKeepsLiveStaging(t *testing.T) {
 	if err := os.Chtimes(s.Dir(), old, old); err != nil {
 		t.Fatal(err)
 	}
-	removed := loc.cleanTmp() // what another process's Install does
+	removed := loc.cleanTmp(func(string, string, error) {}) // what another process's Install does
 	if _, err := os.Lstat(s.Dir()); err != nil {
 		t.Errorf("cleanTmp removed the staging directory of a live workspace (lock held): %v; removed %v", err, removed)
 	}
@@ -101,17 +101,17 @@ func TestInstallRechecksRequiresAtCommit(t *testing.T) {
 	opts.Events = func(e Event) {
 		if e.Kind == EventUnpack && e.Package == "earthdistance" && !done {
 			done = true
-			_, uerr = Uninstall(ctx, "cube", UninstallOptions{Root: root})
+			_, uerr = uninstallAt(ctx, "cube", RootOptions{Root: root})
 		}
 	}
-	_, err := Install(ctx, srv.Host()+"/ext/earthdistance:1.2", instTarget(18), opts)
+	_, err := installAt(ctx, srv.Host()+"/ext/earthdistance:1.2", instTarget(18), opts)
 	if uerr != nil {
 		t.Fatalf("the concurrent uninstall of cube failed: %v", uerr)
 	}
 	if !errors.Is(err, ErrMissingDependency) {
 		t.Errorf("install err = %v, want ErrMissingDependency", err)
 	}
-	if list := instList(t, ListOptions{Root: root}); len(list) != 0 {
+	if list := instList(t, RootOptions{Root: root}); len(list) != 0 {
 		t.Errorf("installed %v, want nothing (cube removed, earthdistance refused)", list)
 	}
 }
@@ -131,14 +131,14 @@ func TestInstallRefusesDeepPaths(t *testing.T) {
 	ctx := context.Background()
 	// A new root, as a refused install leaves it (but for .pgoci).
 	before := map[string]string{".": "dir -rwxr-xr-x"}
-	_, err := Install(ctx, srv.Host()+"/ext/deep:1.0", instTarget(18), opts)
+	_, err := installAt(ctx, srv.Host()+"/ext/deep:1.0", instTarget(18), opts)
 	if !errors.Is(err, ErrNotInstallable) {
 		t.Fatalf("err = %v, want ErrNotInstallable", err)
 	}
 	if diff := cmp.Diff(before, instSnapshot(t, root, ".pgoci")); diff != "" {
 		t.Errorf("a failed install left the root changed (-before +after):\n%s", diff)
 	}
-	list := instList(t, ListOptions{Root: root})
+	list := instList(t, RootOptions{Root: root})
 	for _, r := range list {
 		t.Errorf("a refused install left a record: %s pending=%v", r.Name, r.Pending)
 	}
@@ -168,7 +168,7 @@ func TestInstallRefusesDirectorySymlinks(t *testing.T) {
 			t.Run(mode.name+" "+link.path+" -> "+link.target, func(t *testing.T) {
 				opts, snapshot := instModeOptions(t, mode.name)
 				before := snapshot()
-				_, err := Install(context.Background(), srv.Host()+"/ext/linker:"+tag, instTarget(mode.major), opts)
+				_, err := installAt(context.Background(), srv.Host()+"/ext/linker:"+tag, instTarget(mode.major), opts)
 				if !errors.Is(err, ErrNotInstallable) {
 					t.Fatalf("err = %v, want ErrNotInstallable", err)
 				}
@@ -182,19 +182,19 @@ func TestInstallRefusesDirectorySymlinks(t *testing.T) {
 	files["lib/libalias.so.1"] = elfFile(t, elftest.Spec{Soname: "libalias.so.1", Comment: "libalias"})
 	instPushLinks(t, srv, "ext/alias", "1.0", "alias", 17, files, map[string]string{"lib/libalias.so": "libalias.so.1"})
 	opts, _ := instModeOptions(t, "pg17")
-	if _, err := Install(context.Background(), srv.Host()+"/ext/alias:1.0", instTarget(17), opts); err != nil {
+	if _, err := installAt(context.Background(), srv.Host()+"/ext/alias:1.0", instTarget(17), opts); err != nil {
 		t.Errorf("a same-directory library alias was refused: %v", err)
 	}
 }
 
 // instModeOptions returns options for an install root (mode "root") or a
 // PostgreSQL 17 server tree (mode "pg17"), and a snapshot of it.
-func instModeOptions(t *testing.T, mode string) (InstallOptions, func() map[string]string) {
+func instModeOptions(t *testing.T, mode string) (RootOptions, func() map[string]string) {
 	t.Helper()
 	if mode == "pg17" {
 		pgConfig, top := instServer(t)
 		state := "share/postgresql/17/.pgoci" // pgoci's own state, created by any install
-		return InstallOptions{PGConfig: pgConfig, CacheDir: "-"}, func() map[string]string { return instSnapshot(t, top, state) }
+		return RootOptions{PGConfig: pgConfig, CacheDir: "-"}, func() map[string]string { return instSnapshot(t, top, state) }
 	}
 	root := filepath.Join(t.TempDir(), "root")
 	for _, d := range []string{"share/extension", "lib", "packages"} { // what any install creates
@@ -214,7 +214,7 @@ func TestInstallRetryAfterCrashedUpgradeRemovesOldVersion(t *testing.T) {
 	instPush(t, srv, "ext/cube", "1.5", "cube", 18, instFiles(instExt{name: "cube", version: "1.5"}))
 	root := t.TempDir()
 	ctx := context.Background()
-	if _, err := Install(ctx, srv.Host()+"/ext/cube:1.4", instTarget(18), instOptions(t, root)); err != nil {
+	if _, err := installAt(ctx, srv.Host()+"/ext/cube:1.4", instTarget(18), instOptions(t, root)); err != nil {
 		t.Fatal(err)
 	}
 	// Simulate the crash: an extra version directory next to the current
@@ -223,7 +223,7 @@ func TestInstallRetryAfterCrashedUpgradeRemovesOldVersion(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(pkgDir, "0123456789abcdef"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Install(ctx, srv.Host()+"/ext/cube:1.5", instTarget(18), instOptions(t, root)); err != nil {
+	if _, err := installAt(ctx, srv.Host()+"/ext/cube:1.5", instTarget(18), instOptions(t, root)); err != nil {
 		t.Fatal(err)
 	}
 	entries, _ := os.ReadDir(pkgDir)
@@ -254,12 +254,12 @@ func TestPG17SharedCreatedDirRemovedByLastUser(t *testing.T) {
 			before := instSnapshot(t, top, state)
 			ctx := context.Background()
 			for _, name := range []string{"a", "b"} {
-				if _, err := Install(ctx, srv.Host()+"/ext/"+name+":1", instTarget(17), InstallOptions{PGConfig: pgConfig, CacheDir: "-"}); err != nil {
+				if _, err := installAt(ctx, srv.Host()+"/ext/"+name+":1", instTarget(17), RootOptions{PGConfig: pgConfig, CacheDir: "-"}); err != nil {
 					t.Fatal(err)
 				}
 			}
 			for _, name := range order {
-				if _, err := Uninstall(ctx, name, UninstallOptions{PGConfig: pgConfig}); err != nil {
+				if _, err := uninstallAt(ctx, name, RootOptions{PGConfig: pgConfig}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -293,13 +293,13 @@ func TestInstallUpgradeFileBecomesDirectory(t *testing.T) {
 		{"1.5", "lib/plugins/a.so", instModule("a module")},
 		{"1.6", "lib/plugins", "a file 1.6"},
 	} {
-		if _, err := Install(ctx, srv.Host()+"/ext/cube:"+step.tag, instTarget(18), instOptions(t, root)); err != nil {
+		if _, err := installAt(ctx, srv.Host()+"/ext/cube:"+step.tag, instTarget(18), instOptions(t, root)); err != nil {
 			t.Fatalf("install %s: %v", step.tag, err)
 		}
 		if got := instRead(t, filepath.Join(root, step.path)); got != step.want {
 			t.Errorf("after %s, %s reads %q, want %q", step.tag, step.path, got, step.want)
 		}
-		if drift, err := Verify(ctx, ListOptions{Root: root}); err != nil || len(drift) != 0 {
+		if drift, err := verifyAt(ctx, RootOptions{Root: root}); err != nil || len(drift) != 0 {
 			t.Errorf("Verify after %s: %v %+v", step.tag, err, drift)
 		}
 	}
@@ -320,11 +320,11 @@ func TestInstallViewShapeConflicts(t *testing.T) {
 		t.Run(order[0]+" then "+order[1], func(t *testing.T) {
 			root := t.TempDir()
 			ctx := context.Background()
-			if _, err := Install(ctx, srv.Host()+"/ext/"+order[0]+":1", instTarget(18), instOptions(t, root)); err != nil {
+			if _, err := installAt(ctx, srv.Host()+"/ext/"+order[0]+":1", instTarget(18), instOptions(t, root)); err != nil {
 				t.Fatal(err)
 			}
 			before := instSnapshot(t, root, ".pgoci")
-			_, err := Install(ctx, srv.Host()+"/ext/"+order[1]+":1", instTarget(18), instOptions(t, root))
+			_, err := installAt(ctx, srv.Host()+"/ext/"+order[1]+":1", instTarget(18), instOptions(t, root))
 			var ce *ConflictError
 			if !errors.As(err, &ce) || ce.Owner != order[0] {
 				t.Fatalf("err = %v, want a *ConflictError with owner %s", err, order[0])

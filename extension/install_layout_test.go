@@ -52,7 +52,7 @@ func TestInstallFromLayout(t *testing.T) {
 		instFiles(instExt{name: "earthdistance", version: "1.2", requires: []string{"cube"}}))
 	root := t.TempDir()
 	cache := filepath.Join(t.TempDir(), "cache")
-	res, err := Install(context.Background(), "oci:"+filepath.Join(mirror, "earthdistance")+":1.2", instTarget(18), InstallOptions{Root: root, CacheDir: cache})
+	res, err := installAt(context.Background(), "oci:"+filepath.Join(mirror, "earthdistance")+":1.2", instTarget(18), RootOptions{Root: root, CacheDir: cache})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,8 +85,7 @@ func TestInstallVersionConstraint(t *testing.T) {
 	} {
 		t.Run(tc.constraint, func(t *testing.T) {
 			opts := instOptions(t, t.TempDir())
-			opts.Version = tc.constraint
-			res, err := Install(context.Background(), srv.Host()+"/ext/cube", instTarget(18), opts)
+			res, err := installAt(context.Background(), srv.Host()+"/ext/cube", instTarget(18), opts, InstallOptions{Version: tc.constraint})
 			if err != nil || res.Packages[0].Version != tc.want {
 				t.Fatalf("installed %+v, %v; want %s", res.Packages, err, tc.want)
 			}

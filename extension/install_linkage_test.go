@@ -56,7 +56,7 @@ func TestInstallLinkCheck(t *testing.T) {
 			opts := instOptions(t, root)
 			opts.Postgres = server
 			before := instSnapshot(t, root)
-			_, err := Install(context.Background(), srv.Host()+"/"+tc.ref, instTarget(18), opts)
+			_, err := installAt(context.Background(), srv.Host()+"/"+tc.ref, instTarget(18), opts)
 			var le *linkage.LoadError
 			module := strings.TrimSuffix(strings.TrimPrefix(tc.ref, "ext/"), ":1.0") + ".so"
 			if !errors.As(err, &le) || !errors.Is(err, linkage.ErrCannotLoad) || !strings.Contains(err.Error(), tc.want) ||
@@ -66,8 +66,7 @@ func TestInstallLinkCheck(t *testing.T) {
 			if diff := cmp.Diff(before, instSnapshot(t, root, ".pgoci")); diff != "" {
 				t.Errorf("a refused install changed the root (-before +after):\n%s", diff)
 			}
-			opts.SkipLinkCheck = true
-			res, err := Install(context.Background(), srv.Host()+"/"+tc.ref, instTarget(18), opts)
+			res, err := installAt(context.Background(), srv.Host()+"/"+tc.ref, instTarget(18), opts, InstallOptions{SkipLinkCheck: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -79,7 +78,7 @@ func TestInstallLinkCheck(t *testing.T) {
 	t.Run("loads", func(t *testing.T) {
 		opts := instOptions(t, t.TempDir())
 		opts.Postgres = server
-		res, err := Install(context.Background(), srv.Host()+"/ext/good:1.0", instTarget(18), opts)
+		res, err := installAt(context.Background(), srv.Host()+"/ext/good:1.0", instTarget(18), opts)
 		if err != nil || len(res.Packages[0].Findings) != 0 {
 			t.Errorf("good: %v, findings %v", err, res.Packages)
 		}
@@ -93,7 +92,7 @@ func TestInstallLinkCheck(t *testing.T) {
 		instPushLinks(t, srv, "ext/bund", "1.0", "bund", 18, files, map[string]string{"system/libbund.so.1": "libbund.so.1.2"})
 		opts := instOptions(t, t.TempDir())
 		opts.Postgres = server
-		res, err := Install(context.Background(), srv.Host()+"/ext/bund:1.0", instTarget(18), opts)
+		res, err := installAt(context.Background(), srv.Host()+"/ext/bund:1.0", instTarget(18), opts)
 		if err != nil || len(res.Packages[0].Findings) != 0 {
 			t.Errorf("bund: %v, findings %v", err, res)
 		}
@@ -101,7 +100,7 @@ func TestInstallLinkCheck(t *testing.T) {
 	t.Run("server unknown", func(t *testing.T) {
 		// Without the server executable, the server's symbols cannot be
 		// checked: reported, never passed silently, never a refusal.
-		res, err := Install(context.Background(), srv.Host()+"/ext/good:1.0", instTarget(18), instOptions(t, t.TempDir()))
+		res, err := installAt(context.Background(), srv.Host()+"/ext/good:1.0", instTarget(18), instOptions(t, t.TempDir()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -129,10 +128,10 @@ func TestInstallLinkCheckRequiredModules(t *testing.T) {
 	instPush(t, srv, "ext/orphan", "1.0", "orphan", 18, linkExt(t, "orphan", elftest.Spec{Undefined: []string{"lang_call"}}))
 	opts := instOptions(t, t.TempDir())
 	opts.Postgres = server
-	if _, err := Install(context.Background(), srv.Host()+"/ext/transform:1.0", instTarget(18), opts); err != nil {
+	if _, err := installAt(context.Background(), srv.Host()+"/ext/transform:1.0", instTarget(18), opts); err != nil {
 		t.Errorf("transform requiring lang: %v", err)
 	}
-	_, err := Install(context.Background(), srv.Host()+"/ext/orphan:1.0", instTarget(18), opts)
+	_, err := installAt(context.Background(), srv.Host()+"/ext/orphan:1.0", instTarget(18), opts)
 	if !errors.Is(err, linkage.ErrCannotLoad) || !strings.Contains(err.Error(), "lang_call") {
 		t.Errorf("orphan without the requirement: %v, want lang_call reported missing", err)
 	}
@@ -149,7 +148,7 @@ func TestInstallLinkCheckBundled(t *testing.T) {
 	instPushPkg(t, srv, "ext/dbl", "1.0", labels.Package{Name: "dbl"}, 18, files, nil)
 	opts := instOptions(t, t.TempDir())
 	opts.Postgres = fakeServer(t)
-	if _, err := Install(context.Background(), srv.Host()+"/ext/dbl:1.0", instTarget(18), opts); err != nil {
+	if _, err := installAt(context.Background(), srv.Host()+"/ext/dbl:1.0", instTarget(18), opts); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -164,17 +163,17 @@ func TestVerifyLinkDrift(t *testing.T) {
 	root := t.TempDir()
 	opts := instOptions(t, root)
 	opts.LibraryPath = []string{libDir}
-	if _, err := Install(context.Background(), srv.Host()+"/ext/uses:1.0", instTarget(18), opts); err != nil {
+	if _, err := installAt(context.Background(), srv.Host()+"/ext/uses:1.0", instTarget(18), opts); err != nil {
 		t.Fatal(err)
 	}
-	list := ListOptions{Root: root, LibraryPath: []string{libDir}}
-	if drift, err := Verify(context.Background(), list); err != nil || len(drift) != 0 {
+	list := RootOptions{Root: root, LibraryPath: []string{libDir}}
+	if drift, err := verifyAt(context.Background(), list); err != nil || len(drift) != 0 {
 		t.Fatalf("Verify after install: %v %+v", err, drift)
 	}
 	if err := os.Remove(filepath.Join(libDir, "libext.so.1")); err != nil {
 		t.Fatal(err)
 	}
-	drift, err := Verify(context.Background(), list)
+	drift, err := verifyAt(context.Background(), list)
 	if err != nil || len(drift) != 1 || drift[0].Problem != DriftCannotLoad || !strings.Contains(drift[0].Detail, "libext.so.1") {
 		t.Errorf("Verify after removing libext.so.1: %v %+v, want one %q drift naming it", err, drift, DriftCannotLoad)
 	}

@@ -27,9 +27,9 @@ type instMode struct {
 	// top is the directory whose snapshot must be unchanged after the
 	// last uninstall (the root, or the fake server's tree).
 	top     string
-	install InstallOptions
-	list    ListOptions
-	remove  UninstallOptions
+	install RootOptions
+	list    RootOptions
+	remove  RootOptions
 	placed  func(p string) string
 }
 
@@ -54,14 +54,14 @@ func instModes(t *testing.T) []instMode {
 	}
 	return []instMode{
 		{name: "root", major: 18, top: root,
-			install: InstallOptions{Root: root, CacheDir: cache},
-			list:    ListOptions{Root: root},
-			remove:  UninstallOptions{Root: root},
+			install: RootOptions{Root: root, CacheDir: cache},
+			list:    RootOptions{Root: root},
+			remove:  RootOptions{Root: root},
 			placed:  func(p string) string { return filepath.Join(root, filepath.FromSlash(p)) }},
 		{name: "pg17", major: 17, top: top,
-			install: InstallOptions{PGConfig: pgConfig, CacheDir: cache},
-			list:    ListOptions{PGConfig: pgConfig},
-			remove:  UninstallOptions{PGConfig: pgConfig},
+			install: RootOptions{PGConfig: pgConfig, CacheDir: cache},
+			list:    RootOptions{PGConfig: pgConfig},
+			remove:  RootOptions{PGConfig: pgConfig},
 			placed: func(p string) string {
 				first, rest, _ := strings.Cut(p, "/")
 				return filepath.Join(dirs17[first], filepath.FromSlash(rest))
@@ -120,7 +120,7 @@ func TestInstallPackageShapes(t *testing.T) {
 			before := instSnapshot(t, m.top, ".pgoci", "share/postgresql/17/.pgoci")
 			for _, p := range pkgs {
 				instPushPkg(t, srv, m.name+"/"+p.name, p.version, labels.Package{Name: p.name, Version: p.version}, m.major, p.files, p.links)
-				if _, err := Install(ctx, srv.Host()+"/"+m.name+"/"+p.name+":"+p.version, instTarget(m.major), m.install); err != nil {
+				if _, err := installAt(ctx, srv.Host()+"/"+m.name+"/"+p.name+":"+p.version, instTarget(m.major), m.install); err != nil {
 					t.Fatalf("install %s: %v", p.name, err)
 				}
 				for lp, want := range p.read {
@@ -129,7 +129,7 @@ func TestInstallPackageShapes(t *testing.T) {
 					}
 				}
 			}
-			list, err := List(ctx, m.list)
+			list, err := listAt(ctx, m.list)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -139,11 +139,11 @@ func TestInstallPackageShapes(t *testing.T) {
 					t.Errorf("%s: modules %v programs %v, want %v %v", p.name, rec.Modules, rec.Programs, p.modules, p.programs)
 				}
 			}
-			if drift, err := Verify(ctx, m.list); err != nil || len(drift) != 0 {
+			if drift, err := verifyAt(ctx, m.list); err != nil || len(drift) != 0 {
 				t.Errorf("Verify: %v %+v", err, drift)
 			}
 			for _, p := range pkgs {
-				if _, err := Uninstall(ctx, p.name, m.remove); err != nil {
+				if _, err := uninstallAt(ctx, p.name, m.remove); err != nil {
 					t.Fatalf("uninstall %s: %v", p.name, err)
 				}
 			}
@@ -179,28 +179,28 @@ func TestInstallSharedFiles(t *testing.T) {
 			}
 			plperl, plperlu, other := push("plperl", instModule("plperl")), push("plperlu", instModule("plperl")), push("plperlx", instModule("other plperl"))
 			for _, ref := range []string{plperl, plperlu} {
-				if _, err := Install(ctx, ref, instTarget(m.major), m.install); err != nil {
+				if _, err := installAt(ctx, ref, instTarget(m.major), m.install); err != nil {
 					t.Fatalf("install %s: %v", ref, err)
 				}
 			}
-			_, err := Install(ctx, other, instTarget(m.major), m.install)
+			_, err := installAt(ctx, other, instTarget(m.major), m.install)
 			var conflict *ConflictError
 			if !errors.As(err, &conflict) || conflict.Package != "plperlx" || !slices.Contains([]string{"plperl", "plperlu"}, conflict.Owner) {
 				t.Errorf("other bytes at lib/plperl.so: %v, want a *ConflictError naming plperlx and plperl or plperlu", err)
 			}
-			if drift, err := Verify(ctx, m.list); err != nil || len(drift) != 0 {
+			if drift, err := verifyAt(ctx, m.list); err != nil || len(drift) != 0 {
 				t.Errorf("Verify with a shared file: %v %+v", err, drift)
 			}
-			if _, err := Uninstall(ctx, "plperl", m.remove); err != nil {
+			if _, err := uninstallAt(ctx, "plperl", m.remove); err != nil {
 				t.Fatal(err)
 			}
 			if got := instRead(t, m.placed("lib/plperl.so")); got != instModule("plperl") {
 				t.Errorf("after removing plperl, lib/plperl.so reads %q, want it kept for plperlu", got)
 			}
-			if drift, err := Verify(ctx, m.list); err != nil || len(drift) != 0 {
+			if drift, err := verifyAt(ctx, m.list); err != nil || len(drift) != 0 {
 				t.Errorf("Verify after removing one owner: %v %+v", err, drift)
 			}
-			if _, err := Uninstall(ctx, "plperlu", m.remove); err != nil {
+			if _, err := uninstallAt(ctx, "plperlu", m.remove); err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(before, instSnapshot(t, m.top, ".pgoci", "share/postgresql/17/.pgoci")); diff != "" {
@@ -242,7 +242,7 @@ func TestInstallRefusesLinks(t *testing.T) {
 					Extensions: []labels.Extension{{Name: "shape", Version: "1.0"}}, PG: labels.PG{Major: m.major}}
 				repo := m.name + "/links-" + strings.ReplaceAll(tc.name, " ", "-")
 				pushEntries(t, srv, repo, "1.0", meta.Annotations(), entries)
-				_, err := Install(context.Background(), srv.Host()+"/"+repo+":1.0", instTarget(m.major), m.install)
+				_, err := installAt(context.Background(), srv.Host()+"/"+repo+":1.0", instTarget(m.major), m.install)
 				// The unpacker refuses a link that climbs out of the image
 				// root before the installer sees it.
 				if !(errors.Is(err, ErrNotInstallable) || errors.Is(err, unpack.ErrLinkEscapes)) || !strings.Contains(err.Error(), tc.path) {
@@ -298,7 +298,7 @@ func TestInstallRefusesAbsoluteDirectory(t *testing.T) {
 				"lib/abs.so":                  instModule("abs"),
 			})
 			root := t.TempDir()
-			_, err := Install(context.Background(), srv.Host()+"/ext/abs-"+name+":1.0", instTarget(18), instOptions(t, root))
+			_, err := installAt(context.Background(), srv.Host()+"/ext/abs-"+name+":1.0", instTarget(18), instOptions(t, root))
 			if !errors.Is(err, ErrNotInstallable) || !strings.Contains(err.Error(), dir) {
 				t.Errorf("error %v, want ErrNotInstallable naming the directory %s", err, dir)
 			}
@@ -345,7 +345,7 @@ func TestInstallRootRefusesOlderMajors(t *testing.T) {
 	instPush(t, srv, "ext/old", "1.0", "old", 17, instFiles(instExt{name: "old", version: "1.0"}))
 	root := t.TempDir()
 	unknownMajor := resolve.Target{Platform: instAmd64}
-	_, err := Install(context.Background(), srv.Host()+"/ext/old:1.0", unknownMajor, instOptions(t, root))
+	_, err := installAt(context.Background(), srv.Host()+"/ext/old:1.0", unknownMajor, instOptions(t, root))
 	if !errors.Is(err, ErrNotInstallable) || !strings.Contains(err.Error(), "PostgreSQL 17") {
 		t.Errorf("17 image into a root: %v, want ErrNotInstallable naming PostgreSQL 17", err)
 	}
@@ -367,7 +367,7 @@ func TestInstallRootRefusesOlderMajors(t *testing.T) {
 	if _, err := PushIndex(context.Background(), repo, images, "1.0"); err != nil {
 		t.Fatal(err)
 	}
-	_, err = Install(context.Background(), srv.Host()+"/ext/both:1.0", unknownMajor, instOptions(t, root))
+	_, err = installAt(context.Background(), srv.Host()+"/ext/both:1.0", unknownMajor, instOptions(t, root))
 	if !errors.Is(err, resolve.ErrAmbiguous) {
 		t.Errorf("17 and 18 in one index, major unknown: %v, want resolve.ErrAmbiguous", err)
 	}

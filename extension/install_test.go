@@ -27,7 +27,7 @@ func TestInstallRoot(t *testing.T) {
 			kinds = append(kinds, e.Kind)
 		}
 	}
-	res, err := Install(context.Background(), srv.Host()+"/ext/cube:1.5", instTarget(18), opts)
+	res, err := installAt(context.Background(), srv.Host()+"/ext/cube:1.5", instTarget(18), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,15 +66,15 @@ func TestInstallRoot(t *testing.T) {
 	if diff := cmp.Diff([]string{".pgoci", "lib", "packages", "share"}, top); diff != "" {
 		t.Errorf("root holds (-want +got):\n%s", diff)
 	}
-	list, err := List(context.Background(), ListOptions{Root: root})
+	list, err := listAt(context.Background(), RootOptions{Root: root})
 	if err != nil || len(list) != 1 || list[0].Name != "cube" || list[0].Version != "1.5" || list[0].Manifest != rec.Manifest {
 		t.Errorf("List = %+v, %v", list, err)
 	}
-	if drift, err := Verify(context.Background(), ListOptions{Root: root}); err != nil || drift != nil {
+	if drift, err := verifyAt(context.Background(), RootOptions{Root: root}); err != nil || drift != nil {
 		t.Errorf("Verify = %+v, %v", drift, err)
 	}
 	// Installing again changes nothing.
-	res, err = Install(context.Background(), srv.Host()+"/ext/cube:1.5", instTarget(18), opts)
+	res, err = installAt(context.Background(), srv.Host()+"/ext/cube:1.5", instTarget(18), opts)
 	if err != nil || res.Packages[0].Action != ActionUnchanged {
 		t.Errorf("second install: %+v, %v", res.Packages, err)
 	}
@@ -88,15 +88,15 @@ func TestInstallLocation(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name   string
-		opts   InstallOptions
+		opts   RootOptions
 		target int
 	}{
-		{"nothing", InstallOptions{CacheDir: "-"}, 18},
-		{"root for PostgreSQL 17", InstallOptions{Root: t.TempDir(), CacheDir: "-"}, 17},
-		{"missing pg_config", InstallOptions{PGConfig: filepath.Join(t.TempDir(), "pg_config"), CacheDir: "-"}, 17},
+		{"nothing", RootOptions{CacheDir: "-"}, 18},
+		{"root for PostgreSQL 17", RootOptions{Root: t.TempDir(), CacheDir: "-"}, 17},
+		{"missing pg_config", RootOptions{PGConfig: filepath.Join(t.TempDir(), "pg_config"), CacheDir: "-"}, 17},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Install(ctx, "127.0.0.1:1/ext/x:1", instTarget(tc.target), tc.opts)
+			_, err := installAt(ctx, "127.0.0.1:1/ext/x:1", instTarget(tc.target), tc.opts)
 			if !errors.Is(err, ErrLocation) {
 				t.Errorf("err = %v, want ErrLocation", err)
 			}
@@ -117,11 +117,11 @@ func TestInstallUpgrade(t *testing.T) {
 	root := t.TempDir()
 	opts := instOptions(t, root)
 	ctx := context.Background()
-	first, err := Install(ctx, srv.Host()+"/ext/cube:1.4", instTarget(18), opts)
+	first, err := installAt(ctx, srv.Host()+"/ext/cube:1.4", instTarget(18), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := Install(ctx, srv.Host()+"/ext/cube:1.5", instTarget(18), opts)
+	res, err := installAt(ctx, srv.Host()+"/ext/cube:1.5", instTarget(18), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,11 +142,11 @@ func TestInstallUpgrade(t *testing.T) {
 			t.Errorf("%s: %q, want %q", p, got, want)
 		}
 	}
-	if drift, err := Verify(ctx, ListOptions{Root: root}); err != nil || drift != nil {
+	if drift, err := verifyAt(ctx, RootOptions{Root: root}); err != nil || drift != nil {
 		t.Errorf("Verify = %+v, %v", drift, err)
 	}
 	// Downgrading back works the same way and removes the bitcode dir.
-	if _, err := Install(ctx, srv.Host()+"/ext/cube:1.4", instTarget(18), opts); err != nil {
+	if _, err := installAt(ctx, srv.Host()+"/ext/cube:1.4", instTarget(18), opts); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Lstat(filepath.Join(root, "lib/bitcode")); !errors.Is(err, os.ErrNotExist) {
@@ -164,7 +164,7 @@ func TestInstallConflict(t *testing.T) {
 	root := t.TempDir()
 	opts := instOptions(t, root)
 	ctx := context.Background()
-	if _, err := Install(ctx, srv.Host()+"/ext/cube:1.5", instTarget(18), opts); err != nil {
+	if _, err := installAt(ctx, srv.Host()+"/ext/cube:1.5", instTarget(18), opts); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(root, "lib/other.so"), []byte("hand-made"), 0o644); err != nil {
@@ -178,7 +178,7 @@ func TestInstallConflict(t *testing.T) {
 	} {
 		t.Run(tc.ref, func(t *testing.T) {
 			before := instSnapshot(t, root, ".pgoci/tmp")
-			_, err := Install(ctx, srv.Host()+"/"+tc.ref, instTarget(18), opts)
+			_, err := installAt(ctx, srv.Host()+"/"+tc.ref, instTarget(18), opts)
 			ce, ok := errors.AsType[*ConflictError](err)
 			if !ok {
 				t.Fatalf("err = %v, want a *ConflictError", err)
@@ -204,32 +204,32 @@ func TestUninstallRoot(t *testing.T) {
 	root := t.TempDir()
 	opts := instOptions(t, root)
 	ctx := context.Background()
-	if _, err := Install(ctx, srv.Host()+"/ext/cube:1.5", instTarget(18), opts); err != nil {
+	if _, err := installAt(ctx, srv.Host()+"/ext/cube:1.5", instTarget(18), opts); err != nil {
 		t.Fatal(err)
 	}
 	before := instSnapshot(t, root, ".pgoci")
-	if _, err := Install(ctx, srv.Host()+"/ext/earthdistance:1.2", instTarget(18), opts); err != nil {
+	if _, err := installAt(ctx, srv.Host()+"/ext/earthdistance:1.2", instTarget(18), opts); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Uninstall(ctx, "cube", UninstallOptions{Root: root})
+	_, err := uninstallAt(ctx, "cube", RootOptions{Root: root})
 	ie, ok := errors.AsType[*InUseError](err)
 	if !ok || !cmp.Equal(ie.Dependents, map[string][]string{"earthdistance": {"cube"}}) {
 		t.Fatalf("uninstall cube = %v, want an *InUseError naming earthdistance", err)
 	}
-	rec, err := Uninstall(ctx, "earthdistance", UninstallOptions{Root: root})
+	rec, err := uninstallAt(ctx, "earthdistance", RootOptions{Root: root})
 	if err != nil || rec.Name != "earthdistance" {
 		t.Fatalf("uninstall = %+v, %v", rec, err)
 	}
 	if diff := cmp.Diff(before, instSnapshot(t, root, ".pgoci")); diff != "" {
 		t.Errorf("install + uninstall changed the root (-before +after):\n%s", diff)
 	}
-	if _, err := Uninstall(ctx, "earthdistance", UninstallOptions{Root: root}); !errors.Is(err, ErrNotInstalled) {
+	if _, err := uninstallAt(ctx, "earthdistance", RootOptions{Root: root}); !errors.Is(err, ErrNotInstalled) {
 		t.Errorf("second uninstall = %v, want ErrNotInstalled", err)
 	}
-	if _, err := Uninstall(ctx, "cube", UninstallOptions{Root: root}); err != nil {
+	if _, err := uninstallAt(ctx, "cube", RootOptions{Root: root}); err != nil {
 		t.Fatal(err)
 	}
-	list, err := List(ctx, ListOptions{Root: root})
+	list, err := listAt(ctx, RootOptions{Root: root})
 	if err != nil || len(list) != 0 {
 		t.Errorf("List after uninstalling everything = %v, %v", list, err)
 	}
@@ -246,7 +246,7 @@ func TestVerifyDrift(t *testing.T) {
 	instPush(t, srv, "ext/cube", "1.5", "cube", 18, instFiles(instExt{name: "cube", version: "1.5"}))
 	root := t.TempDir()
 	ctx := context.Background()
-	res, err := Install(ctx, srv.Host()+"/ext/cube:1.5", instTarget(18), instOptions(t, root))
+	res, err := installAt(ctx, srv.Host()+"/ext/cube:1.5", instTarget(18), instOptions(t, root))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +263,7 @@ func TestVerifyDrift(t *testing.T) {
 	if err := os.Symlink("/etc/passwd", filepath.Join(root, "share/extension/cube.control")); err != nil {
 		t.Fatal(err)
 	}
-	drift, err := Verify(ctx, ListOptions{Root: root})
+	drift, err := verifyAt(ctx, RootOptions{Root: root})
 	if err != nil {
 		t.Fatal(err)
 	}

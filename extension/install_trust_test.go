@@ -83,7 +83,7 @@ func TestInstallVerifiesSignatures(t *testing.T) {
 			opts := instOptions(t, root)
 			opts.Verifier = v
 			srv.ResetRequests()
-			_, err := Install(ctx, srv.Host()+"/"+tc.ref, instTarget(18), opts)
+			_, err := installAt(ctx, srv.Host()+"/"+tc.ref, instTarget(18), opts)
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("install %s: %v, want %v", tc.ref, err, tc.want)
 			}
@@ -103,7 +103,7 @@ func TestInstallVerifiesSignatures(t *testing.T) {
 	root := t.TempDir()
 	opts := instOptions(t, root)
 	opts.Verifier = v
-	res, err := Install(ctx, srv.Host()+"/ext/cube:1.5", instTarget(18), opts)
+	res, err := installAt(ctx, srv.Host()+"/ext/cube:1.5", instTarget(18), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,7 +37,7 @@ func (l location) installedPath(name, p string) string {
 }
 
 // serverExe is the server executable the check loads modules into:
-// InstallOptions.Postgres, else pg_config's bindir/postgres; "" when
+// RootOptions.Postgres, else pg_config's bindir/postgres; "" when
 // unknown (symbols are then reported unchecked).
 func (l location) serverExe(explicit string) string {
 	if explicit != "" {
@@ -91,8 +91,8 @@ func (i *installer) checkLinks(ctx context.Context, st *staged) ([]linkage.Findi
 		i.linkCache = linkage.NewCache()
 	}
 	ck := linkage.NewChecker(linkage.Options{
-		Server:      i.loc.serverExe(i.opts.Postgres),
-		LibraryPath: i.loc.libraryPath(i.opts.LibraryPath),
+		Server:      i.loc.serverExe(i.r.opts.Postgres),
+		LibraryPath: i.loc.libraryPath(i.r.opts.LibraryPath),
 		Overlay:     overlay,
 		Global:      append(global, modules...),
 		Cache:       i.linkCache,
@@ -185,7 +185,7 @@ func (l location) modulesOf(rec Installed) []string {
 // packages in check (recs are all the records): a library removed or
 // replaced since install, or a server upgraded under them, shows as
 // DriftCannotLoad.
-func (l location) linkDrift(ctx context.Context, recs, check map[string]Installed, opts ListOptions) ([]Drift, error) {
+func (l location) linkDrift(ctx context.Context, recs, check map[string]Installed, postgres string, libraryPath []string) ([]Drift, error) {
 	cache := linkage.NewCache()
 	var drift []Drift
 	for _, name := range keysSorted(check) {
@@ -194,8 +194,8 @@ func (l location) linkDrift(ctx context.Context, recs, check map[string]Installe
 			continue
 		}
 		ck := linkage.NewChecker(linkage.Options{
-			Server:      l.serverExe(opts.Postgres),
-			LibraryPath: l.libraryPath(opts.LibraryPath),
+			Server:      l.serverExe(postgres),
+			LibraryPath: l.libraryPath(libraryPath),
 			Global:      append(l.requiredModules(recs, recs[name]), modules...),
 			Cache:       cache,
 		})

@@ -32,7 +32,7 @@ type lockEntry struct {
 	Digest    digest.Digest `json:"digest"`
 	Index     digest.Digest `json:"index,omitempty"`
 	// Signature is the digest of the signature that verified the image
-	// at install (InstallOptions.Verifier), "" without one.
+	// at install (RootOptions.Verifier), "" without one.
 	Signature digest.Digest `json:"signature,omitempty"`
 }
 

@@ -22,9 +22,8 @@ func TestLockFilePinning(t *testing.T) {
 	old := instPush(t, srv, "ext/cube", "stable", "cube", 18, instFiles(instExt{name: "cube", version: "1.4"}))
 	lock := filepath.Join(t.TempDir(), "lock.json")
 	ctx := context.Background()
-	install := func(opts InstallOptions) (Result, error) {
-		opts.Root, opts.LockFile, opts.CacheDir = t.TempDir(), lock, "-"
-		return Install(ctx, ref, instTarget(18), opts)
+	install := func(call InstallOptions) (Result, error) {
+		return installAt(ctx, ref, instTarget(18), RootOptions{Root: t.TempDir(), LockFile: lock, CacheDir: "-"}, call)
 	}
 	if res, err := install(InstallOptions{}); err != nil || res.Packages[0].Index != old {
 		t.Fatalf("first install: %+v, %v", res.Packages, err)
@@ -48,12 +47,12 @@ func TestLockFilePinning(t *testing.T) {
 	// The pinned image is for amd64: an arm64 server cannot use it.
 	arm := instTarget(18)
 	arm.Platform = ocispec.Platform{OS: "linux", Architecture: "arm64"}
-	if _, err := Install(ctx, ref, arm, InstallOptions{Root: t.TempDir(), LockFile: lock, CacheDir: "-"}); !errors.Is(err, ErrPinned) {
+	if _, err := installAt(ctx, ref, arm, RootOptions{Root: t.TempDir(), LockFile: lock, CacheDir: "-"}); !errors.Is(err, ErrPinned) {
 		t.Errorf("pinned digest for another platform: %v, want ErrPinned", err)
 	}
 	// "-" disables the lock file: the default one is not written either.
 	root := t.TempDir()
-	if _, err := Install(ctx, ref, instTarget(18), InstallOptions{Root: root, LockFile: "-", CacheDir: "-"}); err != nil {
+	if _, err := installAt(ctx, ref, instTarget(18), RootOptions{Root: root, LockFile: "-", CacheDir: "-"}); err != nil {
 		t.Fatal(err)
 	}
 	if lf, _ := readLockFile(filepath.Join(root, ".pgoci", "lock.json")); len(lf.Packages) != 0 {

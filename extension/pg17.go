@@ -103,7 +103,7 @@ func (i *installer) commit17(st *staged, prev *Installed) (Installed, error) {
 		if _, err := os.Lstat(p.file.Path); p.shared && err == nil {
 			continue
 		}
-		if err := placeFile(p, i.opts.Durable); err != nil {
+		if err := placeFile(p, i.r.opts.Durable); err != nil {
 			return Installed{}, err
 		}
 	}

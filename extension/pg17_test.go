@@ -69,10 +69,10 @@ func TestInstallPG17(t *testing.T) {
 	lib := filepath.Join(top, "lib", "postgresql", "17", "lib")
 	server := instSnapshot(t, top)
 	ctx := context.Background()
-	opts := InstallOptions{PGConfig: pgConfig, CacheDir: filepath.Join(t.TempDir(), "cache")}
+	opts := RootOptions{PGConfig: pgConfig, CacheDir: filepath.Join(t.TempDir(), "cache")}
 	host := srv.Host()
 
-	res, err := Install(ctx, host+"/ext/cube:1.4", instTarget(17), opts)
+	res, err := installAt(ctx, host+"/ext/cube:1.4", instTarget(17), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestInstallPG17(t *testing.T) {
 	if res.Settings != (layout.Settings{}) {
 		t.Errorf("settings in PostgreSQL 17 mode: %+v", res.Settings)
 	}
-	res, err = Install(ctx, host+"/ext/cube:1.5", instTarget(17), opts)
+	res, err = installAt(ctx, host+"/ext/cube:1.5", instTarget(17), opts)
 	if err != nil || res.Packages[0].Action != ActionUpgraded {
 		t.Fatalf("upgrade: %+v, %v", res.Packages, err)
 	}
@@ -102,11 +102,11 @@ func TestInstallPG17(t *testing.T) {
 	}
 	// serverext is the server's: only cube is required from pgoci, and it
 	// is installed.
-	res, err = Install(ctx, host+"/ext/earthdistance:1.2", instTarget(17), opts)
+	res, err = installAt(ctx, host+"/ext/earthdistance:1.2", instTarget(17), opts)
 	if err != nil || len(res.Packages) != 1 {
 		t.Fatalf("earthdistance: %+v, %v", res.Packages, err)
 	}
-	if drift, err := Verify(ctx, ListOptions{PGConfig: pgConfig}); err != nil || drift != nil {
+	if drift, err := verifyAt(ctx, RootOptions{PGConfig: pgConfig}); err != nil || drift != nil {
 		t.Errorf("Verify = %+v, %v", drift, err)
 	}
 
@@ -116,13 +116,13 @@ func TestInstallPG17(t *testing.T) {
 			{"ext/badplpgsql:1.0", filepath.Join(lib, "plpgsql.so"), ""},
 			{"ext/cubeclone:1.0", filepath.Join(lib, "cube.so"), "cube"},
 		} {
-			_, err := Install(ctx, host+"/"+tc.ref, instTarget(17), opts)
+			_, err := installAt(ctx, host+"/"+tc.ref, instTarget(17), opts)
 			ce, ok := errors.AsType[*ConflictError](err)
 			if !ok || ce.Path != tc.path || ce.Owner != tc.owner {
 				t.Errorf("%s: %v, want a conflict on %s owned by %q", tc.ref, err, tc.path, tc.owner)
 			}
 		}
-		if _, err := Install(ctx, host+"/ext/geo:1.0", instTarget(17), opts); !errors.Is(err, ErrNotInstallable) {
+		if _, err := installAt(ctx, host+"/ext/geo:1.0", instTarget(17), opts); !errors.Is(err, ErrNotInstallable) {
 			t.Errorf("system libraries in PostgreSQL 17 mode: %v, want ErrNotInstallable", err)
 		}
 		if diff := cmp.Diff(before, instSnapshot(t, top, "share/postgresql/17/.pgoci")); diff != "" {
@@ -130,19 +130,19 @@ func TestInstallPG17(t *testing.T) {
 		}
 	})
 
-	un := UninstallOptions{PGConfig: pgConfig}
-	if _, err := Uninstall(ctx, "cube", un); !errors.Is(err, ErrInUse) {
+	un := RootOptions{PGConfig: pgConfig}
+	if _, err := uninstallAt(ctx, "cube", un); !errors.Is(err, ErrInUse) {
 		t.Errorf("uninstall cube while earthdistance needs it: %v", err)
 	}
 	for _, name := range []string{"earthdistance", "cube"} {
-		if _, err := Uninstall(ctx, name, un); err != nil {
+		if _, err := uninstallAt(ctx, name, un); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if diff := cmp.Diff(server, instSnapshot(t, top, "share/postgresql/17/.pgoci")); diff != "" {
 		t.Errorf("install + uninstall changed the server tree (-before +after):\n%s", diff)
 	}
-	if list, err := List(ctx, ListOptions{PGConfig: pgConfig}); err != nil || len(list) != 0 {
+	if list, err := listAt(ctx, RootOptions{PGConfig: pgConfig}); err != nil || len(list) != 0 {
 		t.Errorf("List = %v, %v", list, err)
 	}
 }
@@ -155,16 +155,16 @@ func TestInstallPG17StateDir(t *testing.T) {
 	pgConfig, _ := instServer(t)
 	state := filepath.Join(t.TempDir(), "state")
 	ctx := context.Background()
-	if _, err := Install(ctx, srv.Host()+"/ext/cube:1.5", instTarget(17), InstallOptions{PGConfig: pgConfig, StateDir: state, CacheDir: "-"}); err != nil {
+	if _, err := installAt(ctx, srv.Host()+"/ext/cube:1.5", instTarget(17), RootOptions{PGConfig: pgConfig, StateDir: state, CacheDir: "-"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(state, "installed", "cube.json")); err != nil {
 		t.Errorf("record not in the state directory: %v", err)
 	}
-	if list, err := List(ctx, ListOptions{PGConfig: pgConfig}); !errors.Is(err, ErrNoState) || len(list) != 0 {
+	if list, err := listAt(ctx, RootOptions{PGConfig: pgConfig}); !errors.Is(err, ErrNoState) || len(list) != 0 {
 		t.Errorf("the default state directory lists %v, %v; want ErrNoState: nothing was installed there", list, err)
 	}
-	if _, err := Uninstall(ctx, "cube", UninstallOptions{PGConfig: pgConfig, StateDir: state}); err != nil {
+	if _, err := uninstallAt(ctx, "cube", RootOptions{PGConfig: pgConfig, StateDir: state}); err != nil {
 		t.Fatal(err)
 	}
 }

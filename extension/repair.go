@@ -13,7 +13,7 @@ import (
 	"pgoci/layout"
 )
 
-// RepairAction says what [Repair] did with a damaged record.
+// RepairAction says what [Root.Repair] did with a damaged record.
 type RepairAction string
 
 // Repair actions.
@@ -27,7 +27,7 @@ const (
 	RepairQuarantined RepairAction = "quarantined"
 )
 
-// Repaired is what [Repair] did with one damaged record.
+// Repaired is what [Root.Repair] did with one damaged record.
 type Repaired struct {
 	Package string
 	Action  RepairAction
@@ -38,7 +38,7 @@ type Repaired struct {
 }
 
 // Repair mends the install records that do not read (a power loss can
-// truncate one; [List] and [Verify] report them with a *[DamagedError]),
+// truncate one; [Root.List] and [Root.Verify] report them with a *[DamagedError]),
 // under the root's lock. In PostgreSQL 18 mode a record is rebuilt from
 // what is on disk: the package directory packages/<name>/current points
 // at, its files hashed again, its view links and the extensions its
@@ -48,11 +48,8 @@ type Repaired struct {
 // or PostgreSQL 17 mode, where the files lie among the server's) is moved
 // to <state>/quarantine/ and reported: the files it listed are then
 // refused as conflicts by later installs until removed by hand.
-func Repair(ctx context.Context, opts ListOptions) ([]Repaired, error) {
-	loc, err := openLocation(ctx, opts.Root, opts.PGConfig, opts.StateDir, "")
-	if err != nil {
-		return nil, err
-	}
+func (r *Root) Repair(ctx context.Context) ([]Repaired, error) {
+	loc := r.loc
 	if err := loc.hasState(); err != nil {
 		return nil, err
 	}

@@ -46,7 +46,7 @@ func (s ServerSettings) PostgresqlConf() string {
 }
 
 // Settings returns the server settings for the packages installed at the
-// location opts names. current is the server's present
+// location. current is the server's present
 // shared_preload_libraries value ("" for none): the result keeps it and
 // adds what the packages need (see [ServerSettings]).
 //
@@ -55,12 +55,12 @@ func (s ServerSettings) PostgresqlConf() string {
 // the first install sees what later installs put there: the dynamic
 // loader remembers an LD_LIBRARY_PATH directory that did not exist when
 // the server started as missing.
-func Settings(ctx context.Context, opts ListOptions, current string) (ServerSettings, error) {
-	loc, err := openLocation(ctx, opts.Root, opts.PGConfig, opts.StateDir, "")
-	if err != nil {
-		return ServerSettings{}, err
-	}
-	var s ServerSettings
+func (r *Root) Settings(ctx context.Context, current string) (ServerSettings, error) {
+	loc := r.loc
+	var (
+		s   ServerSettings
+		err error
+	)
 	if !loc.pg17() {
 		for _, d := range append([]string{layout.DirExtension}, viewDirs[1:]...) {
 			if err := os.MkdirAll(filepath.Join(loc.root, d), 0o755); err != nil {

@@ -19,7 +19,7 @@ func TestSettings(t *testing.T) {
 	instPush(t, srv, "ext/pg_cron", "1.4", "pg_cron", 18, instFiles(instExt{name: "pg_cron", version: "1.4"}))
 	root := t.TempDir()
 	ctx := context.Background()
-	s, err := Settings(ctx, ListOptions{Root: root}, "")
+	s, err := settingsAt(ctx, RootOptions{Root: root}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func TestSettings(t *testing.T) {
 	if len(s.Preload) != 0 || s.Restart || s.Paths.LDLibraryPath != filepath.Join(root, "system") {
 		t.Errorf("settings of an empty root: %+v", s)
 	}
-	if _, err := Install(ctx, srv.Host()+"/ext/pg_cron:1.4", instTarget(18), instOptions(t, root)); err != nil {
+	if _, err := installAt(ctx, srv.Host()+"/ext/pg_cron:1.4", instTarget(18), instOptions(t, root)); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -43,7 +43,7 @@ func TestSettings(t *testing.T) {
 		{"auto_explain", []string{"auto_explain", "pg_cron"}, true},
 		{`pg_cron, "auto_explain"`, []string{"pg_cron", "auto_explain"}, false},
 	} {
-		s, err := Settings(ctx, ListOptions{Root: root}, tc.current)
+		s, err := settingsAt(ctx, RootOptions{Root: root}, tc.current)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,8 +9,8 @@ import (
 	"pgoci/labels"
 )
 
-// Installed is the record of one installed package, as [Install] writes it
-// under the state directory (installed/<name>.json) and [List] returns it.
+// Installed is the record of one installed package, as [Root.Install] writes it
+// under the state directory (installed/<name>.json) and [Root.List] returns it.
 type Installed struct {
 	// Name is the package name (labels: package name; else the name of
 	// its only extension).
@@ -26,7 +26,7 @@ type Installed struct {
 	// it named a manifest.
 	Index digest.Digest `json:"index,omitempty"`
 	// Signature is the digest of the signature that verified the image at
-	// install (InstallOptions.Verifier), "" without one.
+	// install (RootOptions.Verifier), "" without one.
 	Signature digest.Digest `json:"signature,omitempty"`
 	// Manifest is the digest of the manifest installed.
 	Manifest digest.Digest `json:"manifest"`
@@ -55,7 +55,7 @@ type Installed struct {
 	// Dir is the package directory, relative to the root (PostgreSQL 18
 	// mode: "packages/<name>/<digest prefix>"); "" in PostgreSQL 17 mode.
 	Dir string `json:"dir,omitempty"`
-	// Files are the installed files with their hashes, for [Verify] and
+	// Files are the installed files with their hashes, for [Root.Verify] and
 	// exact removal. In PostgreSQL 18 mode their paths are relative to
 	// Dir; in PostgreSQL 17 mode they are absolute.
 	Files []InstalledFile `json:"files"`
@@ -73,7 +73,7 @@ type Installed struct {
 	// Previous is, in a pending record, the record it replaces (PostgreSQL
 	// 18 mode): what a commit interrupted before its switch rolls back to.
 	Previous *Installed `json:"previous,omitempty"`
-	// Repaired is set on a record [Repair] rebuilt from the files on disk:
+	// Repaired is set on a record [Root.Repair] rebuilt from the files on disk:
 	// Reference, Resolved and the digests are then unknown; installing
 	// the package again restores them.
 	Repaired bool `json:"repaired,omitempty"`

@@ -38,13 +38,15 @@ type location struct {
 	// state is the state directory: <root>/.pgoci, or the PostgreSQL 17
 	// mode state directory.
 	state string
+	// pgConfig is pg_config's output, nil without PGConfig.
+	pgConfig *resolve.PGConfig
 }
 
 // stateDirName is the state directory inside an install root.
 const stateDirName = ".pgoci"
 
-// openLocation works out the install location from the options shared
-// by Install, Uninstall, List and Verify.
+// openLocation works out the install location from [RootOptions], running
+// pg_config once.
 func openLocation(ctx context.Context, root, pgConfig, stateDir, serverShare string) (location, error) {
 	l := location{serverShare: serverShare}
 	var cfg resolve.PGConfig
@@ -53,6 +55,7 @@ func openLocation(ctx context.Context, root, pgConfig, stateDir, serverShare str
 		if cfg, err = resolve.ReadPGConfig(ctx, pgConfig); err != nil {
 			return location{}, fmt.Errorf("%w: %w", ErrLocation, err)
 		}
+		l.pgConfig = &cfg
 		l.serverMajor = cfg.PG.Major
 		if filepath.IsAbs(cfg.BinDir) {
 			l.serverBin = filepath.Clean(cfg.BinDir)
@@ -183,7 +186,7 @@ func (l location) readRecord(name string) (Installed, error) {
 }
 
 // writeRecord replaces rec's record durably (file and directory synced,
-// whatever InstallOptions.Durable says): records are small, and one lost
+// whatever RootOptions.Durable says): records are small, and one lost
 // to a power loss would leave files nobody owns.
 func (l location) writeRecord(rec Installed) error {
 	b, err := json.MarshalIndent(rec, "", "  ")
@@ -275,28 +278,33 @@ func (w *workspace) path(suffix string) string {
 	return filepath.Join(w.dir, w.id+"."+suffix)
 }
 
-// close removes everything of the workspace and releases its lock.
-func (w *workspace) close() {
-	removeWorkspace(w.dir, w.id)
+// close removes everything of the workspace and releases its lock;
+// failures go to logf.
+func (w *workspace) close(logf func(what, path string, err error)) {
+	removeWorkspace(w.dir, w.id, logf)
 	w.lock.unlock()
 }
 
 // removeWorkspace removes the entries of workspace id, the lock file last.
-func removeWorkspace(dir, id string) {
+// What it cannot remove is left to the next install's cleanTmp, and
+// reported to logf.
+func removeWorkspace(dir, id string, logf func(what, path string, err error)) {
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
 		if strings.Contains(e.Name(), id) && e.Name() != id+".lock" {
-			unpack.RemoveAll(filepath.Join(dir, e.Name()))
+			p := filepath.Join(dir, e.Name())
+			logf("remove install workspace", p, unpack.RemoveAll(p))
 		}
 	}
-	os.Remove(filepath.Join(dir, id+".lock"))
+	p := filepath.Join(dir, id+".lock")
+	logf("remove install workspace lock", p, os.Remove(p))
 }
 
 // cleanTmp removes what killed installs left in <state>/tmp: workspaces
 // whose lock file nobody holds (its process is gone), staging directories
 // (unpack.CleanStaging) and other entries older than orphanAge. It
-// returns the paths removed.
-func (l location) cleanTmp() []string {
+// returns the paths removed; what it fails to remove goes to logf.
+func (l location) cleanTmp(logf func(what, path string, err error)) []string {
 	var removed []string
 	entries, err := os.ReadDir(l.tmpDir())
 	if err != nil {
@@ -311,7 +319,7 @@ func (l location) cleanTmp() []string {
 		if !ok {
 			continue
 		}
-		removeWorkspace(l.tmpDir(), id)
+		removeWorkspace(l.tmpDir(), id, logf)
 		lk.unlock()
 		removed = append(removed, filepath.Join(l.tmpDir(), id))
 	}
@@ -323,9 +331,9 @@ func (l location) cleanTmp() []string {
 			continue
 		}
 		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > orphanAge {
-			if !hasLiveLock(l.tmpDir(), e.Name()) {
-				unpack.RemoveAll(filepath.Join(l.tmpDir(), e.Name()))
-				removed = append(removed, filepath.Join(l.tmpDir(), e.Name()))
+			if p := filepath.Join(l.tmpDir(), e.Name()); !hasLiveLock(l.tmpDir(), e.Name()) {
+				logf("remove leftover of an interrupted install", p, unpack.RemoveAll(p))
+				removed = append(removed, p)
 			}
 		}
 	}

@@ -10,25 +10,14 @@ import (
 	"pgoci/unpack"
 )
 
-// UninstallOptions tunes [Uninstall]. Root, or PGConfig (with StateDir),
-// name the install location as in [InstallOptions].
+// UninstallOptions tunes one [Root.Uninstall].
 type UninstallOptions struct {
-	// Root is the install root (PostgreSQL 18 mode).
-	Root string
-	// PGConfig is the server's pg_config (PostgreSQL 17 mode, without
-	// Root).
-	PGConfig string
-	// StateDir is the state directory of PostgreSQL 17 mode. Default:
-	// <sharedir>/.pgoci.
-	StateDir string
 	// Force removes the package even when installed packages require
 	// one of its extensions. Default: refused with an *[InUseError].
 	Force bool
-	// Events receives an EventRemove. Default: none.
-	Events func(Event)
 }
 
-// Removed is what [Uninstall] did.
+// Removed is what [Root.Uninstall] did.
 type Removed struct {
 	// Installed is the record of the package removed.
 	Installed
@@ -47,7 +36,8 @@ type Removed struct {
 // offering the extension before its scripts and modules disappear, then
 // the recorded files, then the directories the package created if they
 // are empty. A recorded file whose content changed since the install is
-// kept and listed in Removed.Kept. A package that is not installed is
+// kept and listed in Removed.Kept. An EventRemove is sent, and an
+// EventWarning per file kept. A package that is not installed is
 // [ErrNotInstalled]; one that other installed packages require is an
 // *[InUseError] unless opts.Force. The lock file is left alone: a pin
 // outlives an uninstall, so a later install gets the same digest again.
@@ -55,14 +45,11 @@ type Removed struct {
 // A removal that fails (a read-only directory, say) is an error naming
 // every path that could not be removed; the record then stays, marked
 // pending, so that the next Uninstall finishes the job.
-func Uninstall(ctx context.Context, name string, opts UninstallOptions) (Removed, error) {
+func (r *Root) Uninstall(ctx context.Context, name string, opts UninstallOptions) (Removed, error) {
 	if err := checkName(name); err != nil {
 		return Removed{}, err
 	}
-	loc, err := openLocation(ctx, opts.Root, opts.PGConfig, opts.StateDir, "")
-	if err != nil {
-		return Removed{}, err
-	}
+	loc := r.loc
 	if err := loc.hasState(); err != nil {
 		return Removed{}, fmt.Errorf("%w: %q: %w", ErrNotInstalled, name, err)
 	}
@@ -108,11 +95,9 @@ func Uninstall(ctx context.Context, name string, opts UninstallOptions) (Removed
 	if err := loc.removeRecord(name); err != nil {
 		return out, err
 	}
-	if opts.Events != nil {
-		opts.Events(Event{Kind: EventRemove, Package: name, Version: rec.Version, Reference: rec.Reference, Digest: rec.Manifest, Files: int64(len(rec.Files))})
-		for _, p := range out.Kept {
-			opts.Events(Event{Kind: EventWarning, Package: name, Message: fmt.Sprintf("kept %s: its content changed since the install", p)})
-		}
+	r.emit(Event{Kind: EventRemove, Package: name, Version: rec.Version, Reference: rec.Reference, Digest: rec.Manifest, Files: int64(len(rec.Files))})
+	for _, p := range out.Kept {
+		r.emit(Event{Kind: EventWarning, Package: name, Message: fmt.Sprintf("kept %s: its content changed since the install", p)})
 	}
 	return out, nil
 }

@@ -26,27 +26,27 @@ func TestUninstallFailureKeepsRecord(t *testing.T) {
 	instPush(t, srv, "ext/cube", "1.5", "cube", 18, instFiles(instExt{name: "cube", version: "1.5"}))
 	testuser.Unprivileged(t, func(dir string) {
 		root := filepath.Join(dir, "root")
-		opts := InstallOptions{Root: root, CacheDir: filepath.Join(dir, "cache"), Remote: resolve.RemoteOptions{CredentialsFile: filepath.Join(dir, "no-docker-config.json")}}
+		opts := RootOptions{Root: root, CacheDir: filepath.Join(dir, "cache"), Remote: resolve.RemoteOptions{CredentialsFile: filepath.Join(dir, "no-docker-config.json")}}
 		ctx := context.Background()
-		if _, err := Install(ctx, srv.Host()+"/ext/cube:1.5", instTarget(18), opts); err != nil {
+		if _, err := installAt(ctx, srv.Host()+"/ext/cube:1.5", instTarget(18), opts); err != nil {
 			t.Fatal(err)
 		}
 		ext := filepath.Join(root, "share", "extension")
 		if err := os.Chmod(ext, 0o555); err != nil {
 			t.Fatal(err)
 		}
-		_, err := Uninstall(ctx, "cube", UninstallOptions{Root: root})
+		_, err := uninstallAt(ctx, "cube", RootOptions{Root: root})
 		if err == nil || !strings.Contains(err.Error(), filepath.Join(ext, "cube.control")) {
 			t.Fatalf("uninstall with a read-only view directory: %v, want an error naming cube.control", err)
 		}
-		list, err := List(ctx, ListOptions{Root: root})
+		list, err := listAt(ctx, RootOptions{Root: root})
 		if err != nil || len(list) != 1 || !list[0].Pending {
 			t.Fatalf("after the failed uninstall: %v, records %+v; want cube's record, pending", err, list)
 		}
 		if err := os.Chmod(ext, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := Uninstall(ctx, "cube", UninstallOptions{Root: root}); err != nil {
+		if _, err := uninstallAt(ctx, "cube", RootOptions{Root: root}); err != nil {
 			t.Fatalf("second uninstall: %v", err)
 		}
 		if left := instSnapshot(t, root, ".pgoci"); len(left) != 5 { // ., lib, packages, share, share/extension
@@ -63,7 +63,7 @@ func TestUninstallPG17KeepsModifiedFiles(t *testing.T) {
 	instPush(t, srv, "ext/cube", "1.5", "cube", 17, instFiles(instExt{name: "cube", version: "1.5"}))
 	pgConfig, top := instServer(t)
 	ctx := context.Background()
-	if _, err := Install(ctx, srv.Host()+"/ext/cube:1.5", instTarget(17), InstallOptions{PGConfig: pgConfig, CacheDir: "-"}); err != nil {
+	if _, err := installAt(ctx, srv.Host()+"/ext/cube:1.5", instTarget(17), RootOptions{PGConfig: pgConfig, CacheDir: "-"}); err != nil {
 		t.Fatal(err)
 	}
 	share := filepath.Join(top, "share", "postgresql", "17", "extension")
@@ -72,7 +72,7 @@ func TestUninstallPG17KeepsModifiedFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	var warned []string
-	out, err := Uninstall(ctx, "cube", UninstallOptions{PGConfig: pgConfig, Events: func(e Event) {
+	out, err := uninstallAt(ctx, "cube", RootOptions{PGConfig: pgConfig, Events: func(e Event) {
 		if e.Kind == EventWarning {
 			warned = append(warned, e.Message)
 		}
@@ -110,18 +110,18 @@ func TestUnprivilegedReadOnlyDirsNoLeak(t *testing.T) {
 	}
 	testuser.Unprivileged(t, func(dir string) {
 		root := filepath.Join(dir, "root")
-		opts := InstallOptions{Root: root, CacheDir: filepath.Join(dir, "cache"), Remote: resolve.RemoteOptions{CredentialsFile: filepath.Join(dir, "no-docker-config.json")}}
+		opts := RootOptions{Root: root, CacheDir: filepath.Join(dir, "cache"), Remote: resolve.RemoteOptions{CredentialsFile: filepath.Join(dir, "no-docker-config.json")}}
 		ctx := context.Background()
 		for _, v := range []string{"1.4", "1.5"} {
-			if _, err := Install(ctx, srv.Host()+"/ext/cube:"+v, instTarget(18), opts); err != nil {
+			if _, err := installAt(ctx, srv.Host()+"/ext/cube:"+v, instTarget(18), opts); err != nil {
 				t.Fatalf("install %s: %v", v, err)
 			}
 		}
-		if _, err := Uninstall(ctx, "cube", UninstallOptions{Root: root}); err != nil {
+		if _, err := uninstallAt(ctx, "cube", RootOptions{Root: root}); err != nil {
 			t.Fatal(err)
 		}
 		// The next call cleans what the last one could not.
-		if _, err := List(ctx, ListOptions{Root: root}); err != nil {
+		if _, err := listAt(ctx, RootOptions{Root: root}); err != nil {
 			t.Fatal(err)
 		}
 		left, err := os.ReadDir(filepath.Join(root, ".pgoci", "tmp"))

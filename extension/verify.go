@@ -41,7 +41,7 @@ const (
 	DriftLink     = "link changed"
 	DriftPending  = "pending" // a commit was interrupted: install again
 	// DriftDamaged: the record does not read (Detail says why): run
-	// [Repair].
+	// [Root.Repair].
 	DriftDamaged = "damaged record"
 	// DriftCannotLoad: the module's files are intact, but it would no
 	// longer load into the server (a library it needs was removed or
@@ -54,11 +54,8 @@ const (
 // links. It returns the differences in record order (packages by name);
 // none is a nil slice. It takes no lock, so run it when no install is
 // committing.
-func Verify(ctx context.Context, opts ListOptions) ([]Drift, error) {
-	loc, err := openLocation(ctx, opts.Root, opts.PGConfig, opts.StateDir, "")
-	if err != nil {
-		return nil, err
-	}
+func (r *Root) Verify(ctx context.Context) ([]Drift, error) {
+	loc := r.loc
 	if err := loc.hasState(); err != nil {
 		return nil, err
 	}
@@ -100,7 +97,7 @@ func Verify(ctx context.Context, opts ListOptions) ([]Drift, error) {
 	for _, d := range drift {
 		delete(intact, d.Package)
 	}
-	links, err := loc.linkDrift(ctx, byName, intact, opts)
+	links, err := loc.linkDrift(ctx, byName, intact, r.opts.Postgres, r.opts.LibraryPath)
 	if err != nil {
 		return nil, err
 	}

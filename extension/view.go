@@ -88,12 +88,12 @@ func (i *installer) commit18(st *staged, prev *Installed) (Installed, error) {
 		err = commitStep("switch")
 	}
 	if err == nil {
-		err = switchCurrent(pkgDir, hex, i.opts.Durable)
+		err = switchCurrent(pkgDir, hex, i.r.opts.Durable)
 	}
 	if err != nil {
 		return Installed{}, errors.Join(err, i.loc.rollBack18(pending, recs))
 	}
-	done, err := i.loc.finish18(pending, recs, i.opts.Durable)
+	done, err := i.loc.finish18(pending, recs, i.r.opts.Durable)
 	if err != nil {
 		return Installed{}, fmt.Errorf("%w (%s %s is live; the next install or uninstall finishes the switch)", err, rec.Name, rec.Version)
 	}
@@ -268,7 +268,7 @@ func (i *installer) placePackage(src, pkgDir, hex string) error {
 	if err := os.Rename(src, dst); err != nil {
 		return fmt.Errorf("extension: publishing %s: %w", dst, err)
 	}
-	if i.opts.Durable {
+	if i.r.opts.Durable {
 		return stateSyncDir(pkgDir)
 	}
 	return nil

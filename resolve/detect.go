@@ -30,6 +30,9 @@ type DetectOptions struct {
 	// OSRelease is the os-release file. Default: /etc/os-release, then
 	// /usr/lib/os-release.
 	OSRelease string
+	// Config is pg_config's output already read ([ReadPGConfig]); when
+	// set, PGConfig is not run again. Default: none.
+	Config *PGConfig
 }
 
 // Detect describes the server on this machine: PostgreSQL from pg_config,
@@ -38,9 +41,14 @@ type DetectOptions struct {
 // cannot be run is an error ([ErrPGConfig]); a distribution or C library
 // that cannot be identified is left unknown.
 func Detect(ctx context.Context, opts DetectOptions) (Target, error) {
-	cfg, err := ReadPGConfig(ctx, opts.PGConfig)
-	if err != nil {
-		return Target{}, err
+	var cfg PGConfig
+	if opts.Config != nil {
+		cfg = *opts.Config
+	} else {
+		var err error
+		if cfg, err = ReadPGConfig(ctx, opts.PGConfig); err != nil {
+			return Target{}, err
+		}
 	}
 	t := Target{PG: cfg.PG, Platform: HostPlatform()}
 	t.Distro, _ = readOSRelease(opts.OSRelease)

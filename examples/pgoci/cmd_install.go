@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"pgoci/extension"
-	"pgoci/resolve"
 )
 
 func installCommand() command {
@@ -31,40 +30,28 @@ func setupInstall(fs *flag.FlagSet) action {
 	loc.register(fs, false)
 	var o extension.InstallOptions
 	registerVersionConstraint(fs, &o.Version)
-	fs.StringVar(&o.CacheDir, "cache", "", "blob cache `DIR`, or - for none (default: pgoci in the user cache directory)")
+	var ro rootFlags
+	ro.register(fs)
 	fs.BoolVar(&o.NoDeps, "no-deps", false, "install the package without the extensions it requires (default: those are installed first)")
 	fs.BoolVar(&o.UpdateLock, "update-lock", false, "re-resolve references pinned by the lock file and record the new digests (default: pins are honoured)")
-	fs.StringVar(&o.LockFile, "lock-file", "", "lock file `PATH` pinning references to digests, or - for none (default: lock.json in the state directory)")
-	fs.BoolVar(&o.Durable, "durable", false, "fsync what is written, so that a power loss after install returns cannot lose it (default: off)")
-	var libPath multiFlag
-	fs.StringVar(&o.Postgres, "postgres", "", "the server executable at `PATH` the link check loads each module into (default: bin/postgres next to --pg-config; without either, the server's own symbols are reported unchecked)")
-	fs.Var(&libPath, "library-path", "a `DIR` on the server's LD_LIBRARY_PATH besides the root's system/, for the link check (repeatable)")
 	fs.BoolVar(&o.SkipLinkCheck, "skip-link-check", false, "install even a module the link check says cannot load, printing the findings (default: such a package is refused)")
-	var tr trustFlags
-	tr.register(fs)
 	var deps multiFlag
 	fs.Var(&deps, "dep", "install the required extension EXTENSION from REF, for repositories not named after the extension (`EXTENSION=REF`, repeatable)")
 	return func(ctx context.Context, e *env, args []string) error {
 		if err := wantArgs(args, "REF"); err != nil {
 			return err
 		}
-		loc.pgConfig = tf.pgConfig
-		if err := loc.check(); err != nil {
-			return err
-		}
-		target, policy, err := tf.target(ctx)
-		if err != nil {
-			return err
-		}
+		var err error
 		if o.Dependencies, err = parseDeps(deps); err != nil {
 			return err
 		}
-		if o.Verifier, err = tr.verifier(); err != nil {
+		p := newProgress(e, "fetch")
+		defer p.done()
+		root, err := ro.open(ctx, e, &tf, &loc, func(ev extension.Event) { renderEvent(e, p, ev) })
+		if err != nil {
 			return err
 		}
-		o.Root, o.PGConfig, o.StateDir, o.Policy, o.Remote = loc.root, loc.pgConfig, loc.state, policy, e.remoteOptions()
-		o.LibraryPath = libPath
-		return install(ctx, e, args[0], target, o)
+		return install(ctx, e, root, p, args[0], o)
 	}
 }
 
@@ -80,10 +67,8 @@ func parseDeps(deps []string) (map[string]string, error) {
 	return refs, nil
 }
 
-func install(ctx context.Context, e *env, ref string, target resolve.Target, o extension.InstallOptions) error {
-	p := newProgress(e, "fetch")
-	o.Events = func(ev extension.Event) { renderEvent(e, p, ev) }
-	res, err := extension.Install(ctx, ref, target, o)
+func install(ctx context.Context, e *env, root *extension.Root, p *progress, ref string, o extension.InstallOptions) error {
+	res, err := root.Install(ctx, ref, o)
 	p.done()
 	if err != nil {
 		return explainIncompatible(e, err)

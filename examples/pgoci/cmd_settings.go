@@ -4,8 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-
-	"pgoci/extension"
 )
 
 func settingsCommand() command {
@@ -26,10 +24,11 @@ func setupSettings(fs *flag.FlagSet) action {
 	loc.register(fs, true)
 	current := fs.String("current-preload", "", "the server's present shared_preload_libraries `VALUE`, kept in front (default: none)")
 	return func(ctx context.Context, e *env, args []string) error {
-		if err := openLocation(ctx, &loc, args); err != nil {
+		root, err := openLocation(ctx, &loc, args)
+		if err != nil {
 			return err
 		}
-		s, err := extension.Settings(ctx, loc.list(), *current)
+		s, err := root.Settings(ctx, *current)
 		if err != nil {
 			return err
 		}

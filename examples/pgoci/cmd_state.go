@@ -48,10 +48,11 @@ func setupRepair(fs *flag.FlagSet) action {
 	var loc locationFlags
 	loc.register(fs, true)
 	return func(ctx context.Context, e *env, args []string) error {
-		if err := openLocation(ctx, &loc, args); err != nil {
+		root, err := openLocation(ctx, &loc, args)
+		if err != nil {
 			return err
 		}
-		fixed, err := extension.Repair(ctx, loc.list())
+		fixed, err := root.Repair(ctx)
 		for _, r := range fixed {
 			line := fmt.Sprintf("%s\t%s\t%s", r.Package, r.Action, r.Reason)
 			if r.Path != "" {
@@ -76,14 +77,22 @@ func verifyCommand() command {
 	}
 }
 
-// openLocation checks the arguments of a location command. A location
-// where nothing was ever installed is the SDK's ErrNoState, naming the
-// path, from the command itself.
-func openLocation(_ context.Context, loc *locationFlags, args []string, names ...string) error {
+// openLocation checks the arguments of a location command and opens the
+// location. A location where nothing was ever installed is the SDK's
+// ErrNoState, naming the path, from the command itself.
+func openLocation(ctx context.Context, loc *locationFlags, args []string, names ...string) (*extension.Root, error) {
+	return openLocationWith(ctx, loc, extension.RootOptions{}, args, names...)
+}
+
+// openLocationWith is openLocation with the other options of o.
+func openLocationWith(ctx context.Context, loc *locationFlags, o extension.RootOptions, args []string, names ...string) (*extension.Root, error) {
 	if err := wantArgs(args, names...); err != nil {
-		return err
+		return nil, err
 	}
-	return loc.check()
+	if err := loc.check(); err != nil {
+		return nil, err
+	}
+	return loc.open(ctx, o)
 }
 
 func setupUninstall(fs *flag.FlagSet) action {
@@ -91,11 +100,11 @@ func setupUninstall(fs *flag.FlagSet) action {
 	loc.register(fs, true)
 	force := fs.Bool("force", false, "remove the package even though other installed packages require it")
 	return func(ctx context.Context, e *env, args []string) error {
-		if err := openLocation(ctx, &loc, args, "NAME"); err != nil {
+		root, err := openLocation(ctx, &loc, args, "NAME")
+		if err != nil {
 			return err
 		}
-		removed, err := extension.Uninstall(ctx, args[0], extension.UninstallOptions{
-			Root: loc.root, PGConfig: loc.pgConfig, StateDir: loc.state, Force: *force})
+		removed, err := root.Uninstall(ctx, args[0], extension.UninstallOptions{Force: *force})
 		if err != nil {
 			return err
 		}
@@ -112,11 +121,12 @@ func setupList(fs *flag.FlagSet) action {
 	loc.register(fs, true)
 	asJSON := fs.Bool("json", false, "print the install records as JSON, files included")
 	return func(ctx context.Context, e *env, args []string) error {
-		if err := openLocation(ctx, &loc, args); err != nil {
+		root, err := openLocation(ctx, &loc, args)
+		if err != nil {
 			return err
 		}
 		// Damaged records are an error that comes with the others.
-		pkgs, err := extension.List(ctx, loc.list())
+		pkgs, err := root.List(ctx)
 		if err != nil && !errors.Is(err, extension.ErrState) {
 			return err
 		}
@@ -162,12 +172,11 @@ func setupVerify(fs *flag.FlagSet) action {
 	var libPath multiFlag
 	fs.Var(&libPath, "library-path", "a `DIR` on the server's LD_LIBRARY_PATH besides the root's system/, for the link check (repeatable)")
 	return func(ctx context.Context, e *env, args []string) error {
-		if err := openLocation(ctx, &loc, args); err != nil {
+		root, err := openLocationWith(ctx, &loc, extension.RootOptions{Postgres: *postgres, LibraryPath: libPath}, args)
+		if err != nil {
 			return err
 		}
-		opts := loc.list()
-		opts.Postgres, opts.LibraryPath = *postgres, libPath
-		drift, err := extension.Verify(ctx, opts)
+		drift, err := root.Verify(ctx)
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 
 	"pgoci/extension"
@@ -25,6 +26,8 @@ func (l *locationFlags) check() error {
 	return nil
 }
 
-func (l *locationFlags) list() extension.ListOptions {
-	return extension.ListOptions{Root: l.root, PGConfig: l.pgConfig, StateDir: l.state}
+// open opens the location with the other options of o.
+func (l *locationFlags) open(ctx context.Context, o extension.RootOptions) (*extension.Root, error) {
+	o.Root, o.PGConfig, o.StateDir = l.root, l.pgConfig, l.state
+	return extension.Open(ctx, o)
 }

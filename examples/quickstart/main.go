@@ -66,8 +66,11 @@ func run(ctx context.Context) error {
 		ref, short(r.Manifest.Digest.String()), resolve.PlatformString(r.Platform), len(r.Rejected), len(r.Report))
 
 	root := filepath.Join(work, "root")
-	opts := extension.InstallOptions{Root: root, CacheDir: filepath.Join(work, "cache")}
-	res, err := extension.Install(ctx, ref, target, opts)
+	rt, err := extension.Open(ctx, extension.RootOptions{Root: root, Target: target, CacheDir: filepath.Join(work, "cache")})
+	if err != nil {
+		return err
+	}
+	res, err := rt.Install(ctx, ref, extension.InstallOptions{})
 	if err != nil {
 		return err
 	}
@@ -80,17 +83,16 @@ func run(ctx context.Context) error {
 	if err := listView(root); err != nil {
 		return err
 	}
-	list := extension.ListOptions{Root: root}
-	drift, err := extension.Verify(ctx, list)
+	drift, err := rt.Verify(ctx)
 	if err != nil {
 		return err
 	}
 	step("verify", "%d installed files differ from their records", len(drift))
-	removed, err := extension.Uninstall(ctx, demo.Package, extension.UninstallOptions{Root: root})
+	removed, err := rt.Uninstall(ctx, demo.Package, extension.UninstallOptions{})
 	if err != nil {
 		return err
 	}
-	left, err := extension.List(ctx, list)
+	left, err := rt.List(ctx)
 	if err != nil {
 		return err
 	}
