@@ -39,6 +39,10 @@ var (
 	// or the path is wrong. [Root.List], [Root.Verify], [Root.Uninstall] and [Root.Repair]
 	// return it rather than report an empty location.
 	ErrNoState = errors.New("extension: no pgoci state")
+	// ErrDesired: a [Desired] list that cannot be planned (an entry
+	// without a usable name, listed twice, with neither an image nor a
+	// repository to find it in, or with a bad version constraint).
+	ErrDesired = errors.New("extension: invalid desired list")
 	// ErrNotInstalled: no package of that name is installed.
 	ErrNotInstalled = errors.New("extension: package not installed")
 	// ErrPinned: the digest the lock file pins for a reference no longer

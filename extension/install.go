@@ -348,9 +348,12 @@ func extensionNames(m labels.Metadata) []string {
 // installResolved fetches, unpacks and commits one resolved package.
 // pre, when not nil, is the package already staged by stageUnlabelled.
 func (i *installer) installResolved(ctx context.Context, ref, version, name string, res resolve.Resolved, src resolve.Source, dep bool, pre *staged) error {
-	if rec, err := i.loc.readRecord(name); err == nil && rec.Manifest == res.Manifest.Digest && !rec.Pending && (dep || !rec.Dependency) {
-		i.skip(ref, version, rec, res)
-		return nil
+	if rec, err := i.loc.readRecord(name); err == nil && rec.Manifest == res.Manifest.Digest && !rec.Pending {
+		if dep || !rec.Dependency {
+			i.skip(ref, version, rec, res)
+			return nil
+		}
+		return i.adopt(ctx, ref, version, name, res)
 	}
 	st := pre
 	if st == nil {
@@ -420,6 +423,29 @@ func (i *installer) installResolved(ctx context.Context, ref, version, name stri
 	i.pin(ref, version, rec)
 	i.done = append(i.done, PackageResult{Installed: rec, Action: action, Previous: previous, Findings: findings})
 	i.emit(Event{Kind: EventDone, Package: name, Version: rec.Version, Reference: ref, Digest: rec.Manifest, Files: int64(len(rec.Files))})
+	return nil
+}
+
+// adopt marks package name, installed as a dependency at the digest
+// asked for, as installed for itself: nothing to fetch, only its record
+// to change, under the lock.
+func (i *installer) adopt(ctx context.Context, ref, version, name string, res resolve.Resolved) error {
+	lk, err := lockFile(ctx, i.loc.lockPath())
+	if err != nil {
+		return err
+	}
+	defer lk.unlock()
+	rec, err := i.loc.readRecord(name)
+	if err != nil {
+		return err
+	}
+	if rec.Dependency {
+		rec.Dependency = false
+		if err := i.loc.writeRecord(rec); err != nil {
+			return err
+		}
+	}
+	i.skip(ref, version, rec, res)
 	return nil
 }
 

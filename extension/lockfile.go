@@ -55,15 +55,33 @@ func readLockFile(path string) (lockFileData, error) {
 	return lf, nil
 }
 
+// pinnedAs returns the package name and entry of the pin for ref and
+// version (same reference and version constraint).
+func (lf lockFileData) pinnedAs(ref, version string) (string, lockEntry, bool) {
+	for _, name := range keysSorted(lf.Packages) {
+		if e := lf.Packages[name]; e.Reference == ref && e.Version == version {
+			return name, e, true
+		}
+	}
+	return "", lockEntry{}, false
+}
+
+// pinAs makes e the pin of package name, replacing any other pin of the
+// same reference and version constraint.
+func (lf lockFileData) pinAs(name string, e lockEntry) {
+	for other, o := range lf.Packages {
+		if o.Reference == e.Reference && o.Version == e.Version {
+			delete(lf.Packages, other)
+		}
+	}
+	lf.Packages[name] = e
+}
+
 // pinned returns the reference to resolve instead of ref when the lock
 // file pins it (same reference and version constraint): ref with the
 // pinned digest.
 func (lf lockFileData) pinned(ref, version string) (string, lockEntry, bool) {
-	for _, name := range keysSorted(lf.Packages) {
-		e := lf.Packages[name]
-		if e.Reference != ref || e.Version != version {
-			continue
-		}
+	if _, e, ok := lf.pinnedAs(ref, version); ok {
 		r, err := resolve.ParseReference(ref)
 		if err != nil {
 			return "", lockEntry{}, false

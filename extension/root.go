@@ -75,6 +75,9 @@ type RootOptions struct {
 	// Records and the lock file are always written durably: they are
 	// small, and a record lost would leave files nobody owns.
 	Durable bool
+	// Concurrency is how many installs [Root.Apply] runs at once.
+	// Default: 4.
+	Concurrency int
 	// Events receives progress of installs, removals and syncs. It is
 	// called from one goroutine at a time, not always the one that called
 	// the method (fetch progress comes from the unpacker's), and must
