@@ -73,8 +73,11 @@ func setupStatus(fs *flag.FlagSet) action {
 				fmt.Fprintf(e.stdout, "nothing to do: %d database(s) checked\n", len(rep.Databases))
 			}
 		}
-		if !rep.Clean() {
-			return fmt.Errorf("%s; nothing was changed: run the statements where they say", rep.Summary())
+		switch {
+		case len(rep.Findings) > 0:
+			return fmt.Errorf("%s; nothing was changed: run each statement in its database", rep.Summary())
+		case !rep.Clean():
+			return errors.New(rep.Summary())
 		}
 		return listErr
 	}
