@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
+	"pgoci/extension"
 	"pgoci/resolve"
 	"pgoci/sqlstatus"
 )
@@ -169,7 +173,55 @@ func TestStatus(t *testing.T) {
 	st = runStatus(t, root, readerDSN, "--database", "app1")
 	st.wantExit(t, 0)
 
+	// The SDK on a connection of the caller's: refused inside a
+	// transaction, then every database checked, the connection left
+	// open and idle.
+	checkOnConn(t, root, dsn)
+
 	checkReadOnly(t, pg)
+}
+
+func checkOnConn(t *testing.T, root, dsn string) {
+	t.Helper()
+	ctx := context.Background()
+	installed, err := extension.List(ctx, extension.ListOptions{Root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	busy, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close(ctx)
+	tx, err := busy.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sqlstatus.Check(ctx, busy, installed, sqlstatus.Options{}); !errors.Is(err, sqlstatus.ErrBusy) {
+		t.Errorf("Check inside a transaction: %v, want ErrBusy", err)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// Named like the CLI's sessions, so that checkReadOnly reads what
+	// Check ran on it: this session is not read-only by default. The test
+	// runs nothing on it but Check.
+	conn, err := pgx.Connect(ctx, dsn+" dbname=app1 application_name='pgoci status'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rep, err := sqlstatus.Check(ctx, conn, installed, sqlstatus.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Clean() || !slices.Equal(rep.Databases, []string{"app1", "app2", "postgres"}) {
+		t.Errorf("Check on a connection to app1: %+v", rep)
+	}
+	if st := conn.PgConn().TxStatus(); st != 'I' || conn.IsClosed() {
+		t.Errorf("the caller's connection after Check: transaction status %q, closed %v", st, conn.IsClosed())
+	}
 }
 
 // checkReadOnly reads what the sessions of pgoci status ran, from the

@@ -59,7 +59,8 @@ func CheckDSN(ctx context.Context, dsn string, installed []extension.Installed, 
 // password, TLS) and its database replaced, and closed before the next
 // one is opened. A database that cannot be checked is listed in
 // [Report].Unchecked; the error is for what makes the whole report
-// impossible (ErrQuery, ErrTooManyDatabases, ctx ending).
+// impossible (ErrQuery, ErrTooManyDatabases, ctx ending); the report
+// that comes with it holds what was found before, and is incomplete.
 //
 // With a connection string naming several hosts, each connection may
 // reach another of them: name one host.
