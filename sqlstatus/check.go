@@ -140,6 +140,7 @@ func check(ctx context.Context, srv server, installed []extension.Installed, opt
 		r.Findings = append(r.Findings, fs...)
 	}
 	sortFindings(r.Findings)
+	slices.SortStableFunc(r.Unchecked, func(a, b Unchecked) int { return strings.Compare(a.Database, b.Database) })
 	return r, nil
 }
 

@@ -288,7 +288,7 @@ func TestCheckDatabases(t *testing.T) {
 	t.Run("unchecked", func(t *testing.T) {
 		srv := &fakeServer{
 			ps:     preloadState{readable: true},
-			listed: []listedDatabase{{"app", true}, {"locked", false}, {"vanished", true}},
+			listed: []listedDatabase{{"app", true}, {"vanished", true}, {"locked", false}},
 			dbs:    map[string][]created{"app": nil},
 		}
 		r, err := check(context.Background(), srv, nil, Options{})
