@@ -184,7 +184,8 @@ func TestStatus(t *testing.T) {
 func checkOnConn(t *testing.T, root, dsn string) {
 	t.Helper()
 	ctx := context.Background()
-	installed, err := extension.List(ctx, extension.ListOptions{Root: root})
+	rt := openRoot(t, extension.RootOptions{Root: root})
+	installed, err := rt.List(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +213,7 @@ func checkOnConn(t *testing.T, root, dsn string) {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	rep, err := sqlstatus.Check(ctx, conn, installed, sqlstatus.Options{})
+	rep, err := sqlstatus.CheckRoot(ctx, conn, rt, sqlstatus.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

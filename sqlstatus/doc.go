@@ -10,11 +10,15 @@
 //
 // # How do I use this package?
 //
-// Read the install records with extension.List, then hand them to
+// Read the install records with extension.Root.List, then hand them to
 // [CheckDSN] with a connection string, or to [Check] with a connection of
-// your own:
+// your own ([CheckRoot] does both steps on a connection):
 //
-//	installed, err := extension.List(ctx, extension.ListOptions{Root: "/var/lib/pgoci"})
+//	root, err := extension.Open(ctx, extension.RootOptions{Root: "/var/lib/pgoci"})
+//	if err != nil {
+//		return err
+//	}
+//	installed, err := root.List(ctx)
 //	if err != nil {
 //		return err
 //	}

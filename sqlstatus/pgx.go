@@ -46,9 +46,25 @@ func CheckDSN(ctx context.Context, dsn string, installed []extension.Installed, 
 	return Check(ctx, conn, installed, opts)
 }
 
+// CheckRoot is [Check] for the packages installed at root: the SQL-side
+// status of an install location, Root.Status in words. Damaged install
+// records (an *extension.DamagedError) leave their packages out of the
+// check, with a warning in the report.
+func CheckRoot(ctx context.Context, conn *pgx.Conn, root *extension.Root, opts Options) (Report, error) {
+	installed, err := root.List(ctx)
+	if err != nil && !errors.Is(err, extension.ErrState) {
+		return Report{}, err
+	}
+	rep, cerr := Check(ctx, conn, installed, opts)
+	if err != nil {
+		rep.Warnings = append(rep.Warnings, err.Error()+": their packages are left out of the check")
+	}
+	return rep, cerr
+}
+
 // Check compares the server conn is connected to with installed, the
 // records of the packages installed where that server loads extensions
-// from (extension.List), and reports what differs (see [Kind]) with the
+// from (extension.Root.List), and reports what differs (see [Kind]) with the
 // statements that fix it. It executes none of them, and changes nothing:
 // every query runs in a read-only transaction, rolled back.
 //

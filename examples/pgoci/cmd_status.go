@@ -37,7 +37,8 @@ func setupStatus(fs *flag.FlagSet) action {
 	maxDBs := fs.Int("max-databases", sqlstatus.DefaultMaxDatabases, "refuse to check a server with more than `N` databases unless --database names them")
 	asJSON := fs.Bool("json", false, "print the report as JSON: databases checked, findings, unchecked databases, warnings")
 	return func(ctx context.Context, e *env, args []string) error {
-		if err := openLocation(ctx, &loc, args); err != nil {
+		root, err := openLocation(ctx, &loc, args)
+		if err != nil {
 			return err
 		}
 		if *maxDBs < 1 {
@@ -45,7 +46,7 @@ func setupStatus(fs *flag.FlagSet) action {
 		}
 		// Damaged records are an error that comes with the others: the
 		// check goes on without their packages.
-		installed, listErr := extension.List(ctx, loc.list())
+		installed, listErr := root.List(ctx)
 		if listErr != nil && !errors.Is(listErr, extension.ErrState) {
 			return listErr
 		}
