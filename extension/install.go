@@ -139,6 +139,9 @@ type installer struct {
 	stack []frame
 	// linkCache holds the ELF files the link checks of this call read.
 	linkCache *linkage.Cache
+	// planned holds images a sync plan resolved already, by reference
+	// and version constraint.
+	planned map[string]planResolution
 }
 
 // frame is a package whose dependencies are being installed: the
@@ -302,6 +305,9 @@ func repositoryName(ref string) string {
 // resolve resolves ref for the target through the blob cache, or the
 // digest the lock file pins for it.
 func (i *installer) resolve(ctx context.Context, ref, version string) (resolve.Resolved, resolve.Source, error) {
+	if pr, ok := i.planned[ref+"\x00"+version]; ok {
+		return pr.res, pr.src, nil
+	}
 	target, pinnedVersion := ref, version
 	pin, entry, pinned := i.lock.pinned(ref, version)
 	if pinned && !i.opts.UpdateLock {

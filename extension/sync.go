@@ -171,6 +171,16 @@ type Plan struct {
 	// requires, installed first; nil for a plan not made by [Root.Plan],
 	// whose installs then run one at a time in order.
 	after map[string][]string
+	// resolved holds what planning resolved, per package, so that Apply
+	// on the same Root fetches only the layers.
+	resolved map[string]planResolution
+	root     *Root
+}
+
+// planResolution is one package's image as the plan resolved it.
+type planResolution struct {
+	res resolve.Resolved
+	src resolve.Source
 }
 
 // Empty reports whether the plan changes nothing.
@@ -199,9 +209,10 @@ func (p Plan) String() string {
 // planned is a wanted package as the plan sees it: the metadata it will
 // have once the plan ran.
 type planned struct {
-	name string
-	meta labels.Metadata
-	step *Step // nil when unchanged
+	name     string
+	meta     labels.Metadata
+	step     *Step // nil when unchanged
+	resolved *planResolution
 }
 
 // Plan works out the steps that take the location to d, without changing
@@ -225,12 +236,15 @@ func (r *Root) Plan(ctx context.Context, d Desired) (Plan, error) {
 	if err != nil {
 		return Plan{}, err
 	}
-	plan := Plan{after: map[string][]string{}}
+	plan := Plan{after: map[string][]string{}, resolved: map[string]planResolution{}, root: r}
 	var wanted []planned
 	for _, w := range d.Extensions {
 		p, err := res.planWanted(ctx, w, d.Repository, recs)
 		if err != nil {
 			return Plan{}, err
+		}
+		if p.resolved != nil {
+			plan.resolved[p.name] = *p.resolved
 		}
 		wanted = append(wanted, p)
 	}
@@ -245,9 +259,7 @@ func (r *Root) Plan(ctx context.Context, d Desired) (Plan, error) {
 			continue
 		}
 		plan.Steps = append(plan.Steps, *p.step)
-		for _, dep := range deps[p.name] {
-			plan.Steps = append(plan.Steps, dep)
-		}
+		plan.Steps = append(plan.Steps, deps[p.name]...)
 	}
 	slices.Sort(plan.Unchanged)
 	plan.Steps = append(plan.Steps, removals(recs, wanted, kept)...)
@@ -288,7 +300,7 @@ func (i *installer) planWanted(ctx context.Context, w Wanted, repository string,
 			return i.planInstalled(rec, ref, w.Version), nil
 		}
 	}
-	res, _, err := i.resolve(ctx, ref, w.Version)
+	res, src, err := i.resolve(ctx, ref, w.Version)
 	if err != nil {
 		return planned{}, fmt.Errorf("extension: plan %s: %w", w.Name, err)
 	}
@@ -308,7 +320,7 @@ func (i *installer) planWanted(ctx context.Context, w Wanted, repository string,
 	}
 	meta := res.Metadata
 	meta.Package.Name = name
-	return planned{name: name, meta: meta, step: step}, nil
+	return planned{name: name, meta: meta, step: step, resolved: &planResolution{res, src}}, nil
 }
 
 // planInstalled is a wanted package installed as wanted: unchanged, or

@@ -42,7 +42,7 @@ func (r *Root) applyInstalls(ctx context.Context, plan Plan, steps []Step) ([]Re
 			started[k] = true
 			running++
 			go func(k int) {
-				res, err := r.installStep(ctx, steps[k])
+				res, err := r.installStep(ctx, plan, steps[k])
 				doneCh <- outcome{k, res, err}
 			}(k)
 		}
@@ -84,8 +84,9 @@ func ready(plan Plan, steps []Step, k int, finished map[string]bool) bool {
 }
 
 // installStep installs one step's package at the digest planned: the
-// plan's pin replaces whatever the lock file says for the reference.
-func (r *Root) installStep(ctx context.Context, s Step) (Result, error) {
+// plan's pin replaces whatever the lock file says for the reference, and
+// what the plan resolved on this Root is not resolved again.
+func (r *Root) installStep(ctx context.Context, plan Plan, s Step) (Result, error) {
 	i, err := r.newInstaller(ctx, InstallOptions{Version: s.Version})
 	if err != nil {
 		return Result{}, err
@@ -93,6 +94,9 @@ func (r *Root) installStep(ctx context.Context, s Step) (Result, error) {
 	defer i.close()
 	if s.Manifest != "" {
 		i.lock.pinAs(s.Package, lockEntry{Reference: s.Reference, Version: s.Version, Digest: s.Manifest, Index: s.Index})
+	}
+	if pr, ok := plan.resolved[s.Package]; ok && plan.root == r && pr.res.Manifest.Digest == s.Manifest {
+		i.planned = map[string]planResolution{s.Reference + "\x00" + s.Version: pr}
 	}
 	err = i.install(ctx, s.Reference, s.Version, nil, false)
 	if lerr := i.saveLock(ctx); err == nil {

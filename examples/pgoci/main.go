@@ -29,6 +29,7 @@ func main() {
 
 // env is what a command runs with: its output streams and the global flags.
 type env struct {
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	plainHTTP      bool
 	// progress is true when stderr is a terminal: long transfers then show
@@ -47,7 +48,7 @@ func (u usageError) Is(err error) bool { return err == errUsage }
 func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(format, a...)} }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	e := &env{stdout: stdout, stderr: stderr, progress: isTerminal(stderr)}
+	e := &env{stdin: os.Stdin, stdout: stdout, stderr: stderr, progress: isTerminal(stderr)}
 	args, e.plainHTTP = extractBool(args, "plain-http")
 	if len(args) == 0 {
 		// Not what was meant: the help goes where errors go.
