@@ -103,3 +103,17 @@ func pgociErr(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	return runErr(t, pgociBin, args...)
 }
+
+// pgociStdout runs the pgoci CLI and returns what it printed on stdout
+// alone (results; progress and notes go to stderr), failing the test if
+// it fails.
+func pgociStdout(t *testing.T, args ...string) string {
+	t.Helper()
+	var stdout, stderr strings.Builder
+	cmd := exec.Command(pgociBin, args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("pgoci %s: %v\n%s%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+	}
+	return stdout.String()
+}
