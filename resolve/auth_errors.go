@@ -49,8 +49,10 @@ type notFoundError struct {
 	err error
 }
 
+// Error keeps the cause first, as callers that prefix their own context
+// expect, and names the reference after it.
 func (e *notFoundError) Error() string {
-	return fmt.Sprintf("resolve: %s: not found (no such tag, manifest or repository): %v", e.ref, e.err)
+	return fmt.Sprintf("%v (%s: no such tag, manifest or repository)", e.err, e.ref)
 }
 
 // Unwrap returns ErrNotFound and the cause, so that both errors.Is
