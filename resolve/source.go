@@ -54,7 +54,9 @@ type RemoteOptions struct {
 	// Client is the HTTP client under authentication. Default:
 	// oras-go's retry.DefaultClient, which retries 429, 5xx, connection
 	// resets and timeouts with exponential backoff (250 ms, x2, 10% jitter,
-	// at most 5 retries).
+	// at most 5 retries). Mirrors are asked without retries when it is
+	// nil (http.DefaultClient): the next mirror or the upstream is their
+	// retry.
 	Client *http.Client
 	// Credential returns the credential for a registry host. Default: the
 	// Docker configuration file (CredentialsFile) with its credential
