@@ -391,8 +391,8 @@ func (s *mirrored) fetch(ctx context.Context, fs *failures, d ocispec.Descriptor
 }
 
 // mirrorReader streams a large blob from a mirror, verified: a digest or
-// size mismatch at the end is a *MirrorError, and the mirror is not
-// asked again by this Source.
+// size mismatch at the end, or a connection lost on the way, is a
+// *MirrorError, and the mirror is not asked again by this Source.
 type mirrorReader struct {
 	rc     io.ReadCloser
 	r      io.Reader
@@ -407,16 +407,20 @@ func (r *mirrorReader) Read(p []byte) (int, error) {
 		return 0, r.err
 	}
 	n, err := r.r.Read(p)
-	if errors.Is(err, ErrDigest) || errors.Is(err, ErrSize) {
-		me := &MirrorError{Mirror: r.m.name, Upstream: r.s.name, Object: r.object, Err: err}
-		r.m.setSkip(me)
-		if r.s.report != nil {
-			r.s.report(me)
-		}
-		r.err = me
-		return n, me
+	if err == nil || err == io.EOF {
+		return n, err
 	}
-	return n, err
+	// Bad bytes, or a connection lost mid-stream: the error names the
+	// mirror, and a retry on this Source goes elsewhere.
+	me := &MirrorError{Mirror: r.m.name, Upstream: r.s.name, Object: r.object, Err: err}
+	if errors.Is(err, ErrDigest) || errors.Is(err, ErrSize) || IsTemporary(err) {
+		r.m.setSkip(me)
+	}
+	if r.s.report != nil {
+		r.s.report(me)
+	}
+	r.err = me
+	return n, me
 }
 
 func (r *mirrorReader) Close() error { return r.rc.Close() }

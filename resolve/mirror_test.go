@@ -494,3 +494,45 @@ func TestParseMirror(t *testing.T) {
 		t.Errorf("Open with a bad mirror location: %v", err)
 	}
 }
+
+// TestMirrorLargeBlobCut: a large blob whose transfer from the mirror is
+// cut ends in a temporary *MirrorError, and the next Fetch of the same
+// Source reads the upstream.
+func TestMirrorLargeBlobCut(t *testing.T) {
+	s := newMirrorSetup(t)
+	big := make([]byte, MaxManifestSize+1<<20)
+	if _, err := rand.Read(big); err != nil {
+		t.Fatal(err)
+	}
+	d := content.NewDescriptorFromBytes(ocispec.MediaTypeImageLayer, big)
+	for _, r := range []*remote.Repository{pushRepo(t, s.up, "ext/vector"), pushRepo(t, s.mir, "cache/ext/vector")} {
+		if err := r.Push(context.Background(), d, bytes.NewReader(big)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.mir.AddFault(testregistry.Fault{Kind: testregistry.FaultTruncate, Path: d.Digest.Encoded()}); err != nil {
+		t.Fatal(err)
+	}
+	src, _, err := Open(context.Background(), s.up.Host()+"/ext/vector", s.opts(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func() error {
+		rc, err := src.Fetch(context.Background(), d)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		_, err = io.Copy(io.Discard, verifyingCopy(rc, d))
+		return err
+	}
+	err = read()
+	var me *MirrorError
+	if !errors.As(err, &me) || !IsTemporary(err) || me.Object != d.Digest.String() {
+		t.Fatalf("cut transfer: %v, want a temporary MirrorError naming %s", err, d.Digest)
+	}
+	s.mir.ResetRequests()
+	if err := read(); err != nil || len(s.mir.Requests()) != 0 || !hasGET(s.up) {
+		t.Fatalf("retry: %v; mirror %v, upstream %v", err, requests(s.mir), requests(s.up))
+	}
+}
