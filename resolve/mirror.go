@@ -172,7 +172,7 @@ func (m *mirrorRepo) setSkip(err error) {
 // mirrored is the [Source] [Open] returns for a registry that has
 // mirrors: every read tries the mirrors in order, then the upstream.
 // Content by digest is verified before a mirror's answer is taken (see
-// fetchSmall and Fetch); tags, tag lists and referrers are the
+// fetch and Fetch); tags, tag lists and referrers are the
 // upstream's unless a mirror has [Mirror.Tags]. It has the optional
 // methods of *remote.Repository that pgoci's readers look for
 // (FetchReference, Exists, Predecessors, Referrers) and no write method:
@@ -207,7 +207,7 @@ func newMirrored(r Reference, ms []Mirror, opts RemoteOptions) (*mirrored, error
 		if mo.Client == nil {
 			// No retries: the next mirror or the upstream is the retry,
 			// and a mirror that is down must not cost each request
-			// the retry client's backoff (about 8 s).
+			// the retry client's backoff (up to about 7 s).
 			mo.Client = http.DefaultClient
 		}
 		if plain != nil {
