@@ -154,7 +154,8 @@
 //	version constraint                              + 1 GET per page of the tags list
 //
 // Failed requests (429, 5xx, connection resets) are retried with backoff
-// by oras-go's retry client and count again.
+// by oras-go's retry client and count again. Through a mirror (see
+// "Mirrors"), a tag costs one more request: a HEAD to the upstream.
 //
 // # Verification
 //
@@ -176,6 +177,97 @@
 // ~/.docker/config.json) with its credential helpers and credsStore, or a
 // [RemoteOptions.Credential] function. Loopback registries (localhost,
 // 127.0.0.0/8, ::1) are reached over plain HTTP.
+//
+// # Mirrors
+//
+// [RemoteOptions.Mirrors] lists, per registry host, mirrors read before
+// it, in order: pull-through caches or copies, at "host[:port]" or
+// "host[:port]/namespace" (repository ext/vector is then read from
+// namespace/ext/vector), as containerd's hosts.toml hosts and
+// containers-registries.conf's mirrors are. [Open] and
+// [ResolveReference] use them; [Remote], which pushes go through, never
+// does, so a push always reaches the registry named. Credentials are
+// looked up for each mirror's own host.
+//
+// What a mirror is trusted with:
+//
+//   - Content by digest, and nothing it says is believed. Every
+//     manifest, index and config, and every blob up to
+//     [MaxManifestSize], is read whole from the mirror and hashed before
+//     it is returned: content that does not hash to the digest asked for
+//     is a *[MirrorError] wrapping [ErrDigest] (naming the mirror, the
+//     digest and what was expected), and the next mirror, then the
+//     upstream, is asked. A digest-pinned reference therefore always
+//     yields the pinned content or an error, whatever a mirror holds.
+//   - A larger blob (a layer over 4 MiB) is streamed from the first
+//     mirror that answers, hashed as it is read, so that it never sits in
+//     memory. If it fails its digest at the end the read ends in a
+//     *[MirrorError] and the operation fails, since its bytes have
+//     already been consumed; that Source asks the mirror nothing more,
+//     so trying the operation again with the same Source reads the
+//     upstream. Nothing of bad content is installed: the unpacker
+//     discards a layer that fails its digest.
+//   - Tags only when [Mirror.Tags] says so. By default a tag is
+//     resolved by the upstream (one HEAD request, which Docker Hub does
+//     not count against its pull limit) and only the content is read
+//     from the mirrors: a mirror that answered tags could answer one with
+//     any image it holds, an older vulnerable build or one never pushed
+//     upstream, and the digest check could not tell. This is
+//     containers-registries.conf's pull-from-mirror = "digest-only", and
+//     containerd's "pull" capability without "resolve". The price: a tag
+//     does not resolve while the upstream is unreachable (the error says
+//     so, and is temporary). Set [Mirror.Tags] for a mirror you trust
+//     as much as the upstream, or for an upstream you cannot reach, and
+//     guard what is installed with digest-pinned references, a lock file
+//     or [Options.Verifier]. Tag listings ([Options.Version]) and
+//     referrer listings follow the same rule.
+//
+// A mirror that cannot be reached, answers 404, 429 or 5xx, or whose
+// answer fails verification, is passed over for the next one and
+// reported to [RemoteOptions.OnMirrorError]; a mirror that is down or
+// served bad content is not asked again by the same Source. Mirrors are
+// asked without the retry client's retries unless [RemoteOptions.Client]
+// is set: the next host is the retry. A cancelled context stops at
+// once, without falling through. When every mirror and the upstream
+// fail, the error is the upstream's, followed by the mirrors' failures.
+//
+//	opts := resolve.RemoteOptions{Mirrors: map[string][]resolve.Mirror{
+//		"ghcr.io": {{Location: "mirror.internal:5000/ghcr"}},
+//	}}
+//	res, err := resolve.ResolveReference(ctx, "ghcr.io/pgoci/vector:0.8.1", t, resolve.Options{Remote: opts})
+//
+// Requests through a mirror that has everything, counted by
+// ExampleMirror: the upstream gets one HEAD per tag, the mirror the GETs
+// the table under "Requests" lists; a digest reference makes no request
+// to the upstream.
+//
+// # Errors and retries
+//
+// Errors are sentinels and types to test with [errors.Is] and
+// [errors.As], and their messages name the registry, the reference, the
+// digest and what was expected. [ErrNotFound] is a missing tag,
+// manifest, blob or repository (oras-go's errdef.ErrNotFound, and a
+// registry's 404 NAME_UNKNOWN or MANIFEST_UNKNOWN answer); [ErrUnauthorized]
+// is missing or refused credentials; [ErrDigest] and [ErrSize] are
+// content that does not match its descriptor; *[IncompatibleError]
+// ([ErrIncompatible]) and [ErrNoVersion] say why nothing fits;
+// *[MirrorError] is a mirror's failure.
+//
+// [IsTemporary] tells a reconcile loop whether to try again later:
+// network errors, timeouts, 408, 429 and 5xx are temporary (after
+// oras-go's retry client has retried them a few times); a missing
+// image, refused credentials, content that fails verification, a
+// policy's or trust policy's refusal, invalid input and a cancelled
+// context are not, and neither is an error it does not know.
+//
+//	res, err := resolve.ResolveReference(ctx, ref, t, opts)
+//	switch {
+//	case err == nil:
+//	case resolve.IsTemporary(err):
+//		return requeueAfter(backoff) // the registry or network will be back
+//	default:
+//		return reportFailure(err) // someone must change something
+//	}
 //
 // Specifications: OCI image spec v1.1.1
 // (https://github.com/opencontainers/image-spec/blob/v1.1.1/image-index.md)

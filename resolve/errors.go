@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2/errdef"
 
 	"pgoci/internal/verify"
 )
@@ -57,6 +58,17 @@ var (
 	ErrInvalidManifest = errors.New("resolve: invalid manifest")
 	// ErrTooDeep: image indexes nest deeper than pgoci follows (4 levels).
 	ErrTooDeep = errors.New("resolve: index nesting too deep")
+
+	// ErrNotFound: the tag, manifest, blob or repository does not exist
+	// in the registry or layout. It is the same value as oras-go's
+	// errdef.ErrNotFound, which its registry client and stores return
+	// for a 404 and a missing tag, so errors from any of them match it;
+	// [ExplainAuth] (which [Resolve] applies) adds the reference to the
+	// message and makes a registry's other 404 answers (NAME_UNKNOWN,
+	// MANIFEST_UNKNOWN, BLOB_UNKNOWN error bodies, as a tag listing of a
+	// missing repository gets) match it too. Not temporary: see
+	// [IsTemporary].
+	ErrNotFound = errdef.ErrNotFound
 )
 
 // IncompatibleError says why no image fits a target: for each candidate

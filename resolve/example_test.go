@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -395,4 +396,80 @@ func ExampleDetect() {
 	fmt.Println(t.PG.Major, t.PG.Version, resolve.PlatformString(t.Platform) == resolve.PlatformString(resolve.HostPlatform()), err)
 	// Output:
 	// 17 17.6 true <nil>
+}
+
+// Read a registry through a mirror, here a second in-process registry
+// holding a copy of ext/vector under the namespace "cache". The upstream
+// answers one HEAD request (which digest the tag names); the index and
+// the manifest come from the mirror, verified against that digest.
+func ExampleMirror() {
+	ctx := context.Background()
+	mirror, err := testregistry.Serve(testregistry.Options{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer mirror.Close()
+	up, _ := remote.NewRepository(srv.Host() + "/ext/vector")
+	cp, _ := remote.NewRepository(mirror.Host() + "/cache/ext/vector")
+	up.PlainHTTP, cp.PlainHTTP = true, true
+	if _, err := oras.Copy(ctx, up, "0.8.1", cp, "0.8.1", oras.DefaultCopyOptions); err != nil {
+		fmt.Println(err)
+		return
+	}
+	srv.ResetRequests()
+	mirror.ResetRequests()
+
+	opts := resolve.RemoteOptions{
+		Mirrors: map[string][]resolve.Mirror{srv.Host(): {{Location: mirror.Host() + "/cache"}}},
+		OnMirrorError: func(err *resolve.MirrorError) {
+			fmt.Println("passed over:", err)
+		},
+	}
+	res, err := resolve.ResolveReference(ctx, srv.Host()+"/ext/vector:0.8.1", pg18arm, resolve.Options{Remote: opts})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(res.Tag, resolve.PlatformString(res.Platform), res.Metadata.Package.Version)
+	for _, r := range srv.Requests() {
+		fmt.Println("upstream:", r.Method, r.Path, r.Status)
+	}
+	for _, r := range mirror.Requests() {
+		fmt.Println("mirror:  ", r.Method, strings.Replace(strings.Replace(r.Path, res.Manifest.Digest.String(), "<manifest>", 1),
+			res.Index.Digest.String(), "<index>", 1), r.Status)
+	}
+	// Output:
+	// 0.8.1 linux/arm64 0.8.1
+	// upstream: HEAD /v2/ext/vector/manifests/0.8.1 200
+	// mirror:   GET /v2/cache/ext/vector/manifests/<index> 200
+	// mirror:   GET /v2/cache/ext/vector/manifests/<manifest> 200
+}
+
+// Parse the pgoci command's --mirror flag.
+func ExampleParseMirror() {
+	host, m, err := resolve.ParseMirror("ghcr.io=mirror.example:5000/ghcr")
+	fmt.Println(host, m.Location, m.Tags, err)
+	host, m, err = resolve.ParseMirror("localhost:5000=http://cache.internal:5000,tags")
+	fmt.Println(host, m.Location, m.Tags, err)
+	// Output:
+	// ghcr.io mirror.example:5000/ghcr false <nil>
+	// localhost:5000 http://cache.internal:5000 true <nil>
+}
+
+// Decide whether to retry: a missing tag needs a person, a registry that
+// cannot be reached only time.
+func ExampleIsTemporary() {
+	ctx := context.Background()
+	opts := resolve.Options{Remote: resolve.RemoteOptions{Client: http.DefaultClient}} // no retries inside
+	_, err := resolve.ResolveReference(ctx, srv.Host()+"/ext/vector:9.9", pg18arm, opts)
+	fmt.Println(errors.Is(err, resolve.ErrNotFound), resolve.IsTemporary(err))
+
+	down, _ := testregistry.Serve(testregistry.Options{})
+	down.Close() // nothing listens there any more
+	_, err = resolve.ResolveReference(ctx, down.Host()+"/ext/vector:0.8.1", pg18arm, opts)
+	fmt.Println(errors.Is(err, resolve.ErrNotFound), resolve.IsTemporary(err))
+	// Output:
+	// true false
+	// false true
 }

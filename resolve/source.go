@@ -54,7 +54,9 @@ type RemoteOptions struct {
 	// Client is the HTTP client under authentication. Default:
 	// oras-go's retry.DefaultClient, which retries 429, 5xx, connection
 	// resets and timeouts with exponential backoff (250 ms, x2, 10% jitter,
-	// at most 5 retries).
+	// at most 5 retries). Mirrors are asked without retries when it is
+	// nil (http.DefaultClient): the next mirror or the upstream is their
+	// retry.
 	Client *http.Client
 	// Credential returns the credential for a registry host. Default: the
 	// Docker configuration file (CredentialsFile) with its credential
@@ -75,11 +77,30 @@ type RemoteOptions struct {
 	MaxTagPages int
 	// UserAgent is sent with every request. Default: "pgoci".
 	UserAgent string
+	// Mirrors maps a registry host, as references name it
+	// ("ghcr.io", "localhost:5000"), to mirrors read before it, in
+	// order. [Open] and [ResolveReference] use them; [Remote], which
+	// pushes go through, never does. Content from a mirror is verified
+	// against its digest, and tags are resolved upstream unless a mirror
+	// has [Mirror.Tags]: see "Mirrors" in the package documentation.
+	// Default: none, every request goes to the registry named.
+	Mirrors map[string][]Mirror
+	// OnMirrorError, when set, is told of each mirror failure that was
+	// passed over for the next mirror or the upstream (unreachable,
+	// HTTP error, content missing or failing verification), so that an
+	// operator hears of a mirror that is down or serves bad content even
+	// when the operation succeeds. It may be called from several
+	// goroutines at once. Default: failures are reported only in the
+	// error of an operation that fails.
+	OnMirrorError func(*MirrorError)
 }
 
 // Remote opens the repository named by ref ("host[:port]/repo"; a tag or
 // digest in ref is ignored here, see [ResolveReference]) with token and
-// basic authentication, credentials from opts, and retries.
+// basic authentication, credentials from opts, and retries. It talks to
+// that registry alone, whatever opts.Mirrors says: it is what pushes go
+// through, and a push must reach the registry named. To read through
+// mirrors, use [Open].
 func Remote(ref string, opts RemoteOptions) (*remote.Repository, error) {
 	r, err := ParseReference(ref)
 	if err != nil {
@@ -179,7 +200,13 @@ func Layout(ctx context.Context, dir string) (*oci.ReadOnlyStore, error) {
 }
 
 // Open parses ref and opens its source: an OCI layout for "oci:DIR...",
-// else a registry repository configured by opts.
+// else a registry repository configured by opts. When opts.Mirrors lists
+// mirrors for the reference's registry, the Source reads through them
+// first (see "Mirrors" in the package documentation); it has the same
+// optional methods as oras-go's *remote.Repository that pgoci's readers
+// use (FetchReference, Exists, Predecessors, Referrers) and no write
+// method. Without mirrors it is a *remote.Repository, as returned by
+// [Remote].
 func Open(ctx context.Context, ref string, opts RemoteOptions) (Source, Reference, error) {
 	r, err := ParseReference(ref)
 	if err != nil {
@@ -191,6 +218,13 @@ func Open(ctx context.Context, ref string, opts RemoteOptions) (Source, Referenc
 			return nil, Reference{}, err
 		}
 		return st, r, nil
+	}
+	if ms := mirrorsFor(opts.Mirrors, r.Registry); len(ms) > 0 {
+		s, err := newMirrored(r, ms, opts)
+		if err != nil {
+			return nil, Reference{}, err
+		}
+		return s, r, nil
 	}
 	repo, err := remoteRepository(r, opts)
 	if err != nil {

@@ -95,6 +95,33 @@ func extractBool(args []string, name string) ([]string, bool) {
 	return out, found
 }
 
+// extractValues removes every occurrence of a global flag that takes a
+// value (--name VALUE, --name=VALUE, or with one dash) from the arguments
+// before "--", and returns the values in order.
+func extractValues(args []string, name string) ([]string, []string, error) {
+	out, values := args[:0:0], []string(nil)
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return append(out, args[i:]...), values, nil
+		}
+		flagName, value, hasValue := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-"), "=")
+		if !strings.HasPrefix(a, "-") || flagName != name {
+			out = append(out, a)
+			continue
+		}
+		if !hasValue {
+			if i+1 == len(args) {
+				return nil, nil, usagef("flag needs an argument: --%s", name)
+			}
+			i++
+			value = args[i]
+		}
+		values = append(values, value)
+	}
+	return out, values, nil
+}
+
 // multiFlag collects a repeated flag.
 type multiFlag []string
 

@@ -34,7 +34,7 @@ func helpCommand() command {
 // printHelp writes the list of commands and the conventions they share.
 func printHelp(w io.Writer) {
 	fmt.Fprint(w, "pgoci: PostgreSQL extensions as OCI images\n\n"+
-		"usage: pgoci [--plain-http] COMMAND [flags] [arguments]\n\nCommands:\n")
+		"usage: pgoci [--plain-http] [--mirror REGISTRY=MIRROR]... COMMAND [flags] [arguments]\n\nCommands:\n")
 	for _, c := range commands() {
 		lines := wrapLines(c.summary, 80-13)
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, lines[0])
@@ -48,7 +48,7 @@ func printHelp(w io.Writer) {
 
 const helpFooter = `REF is a registry reference, host[:port]/repo[:tag][@digest], or oci:DIR[:tag|@digest] for an OCI image layout directory.
 
-Results go to stdout; progress, notes and errors go to stderr. Flags may come before or after the arguments; "--" ends the flags, so that an argument may start with a dash. Registry credentials come from the Docker config file ($DOCKER_CONFIG or ~/.docker/config.json) and its credential helpers.
+Results go to stdout; progress, notes and errors go to stderr. Flags may come before or after the arguments; "--" ends the flags, so that an argument may start with a dash. Registry credentials come from the Docker config file ($DOCKER_CONFIG or ~/.docker/config.json) and its credential helpers; a mirror's (--mirror) are looked up for the mirror's own host.
 
 Exit status: 0 success, 1 failure (one line on stderr), 2 usage error, 130 interrupted. The first Ctrl-C stops the command and lets it clean up; a second one exits at once.
 
@@ -86,6 +86,14 @@ const globalFlagsHelp = `  -h, --help
   --plain-http
       talk HTTP, not HTTPS, to registries (loopback registries always use
       HTTP); accepted by every command
+  --mirror REGISTRY=MIRROR[,tags]
+      read REGISTRY (host[:port], as references name it) through MIRROR
+      ([http://]host[:port][/namespace]) first; repeat it for several
+      mirrors, tried in order, then REGISTRY. Content is read from the
+      mirror by digest and checked against it; tags are resolved by
+      REGISTRY unless ",tags" trusts the mirror with them. A mirror that is
+      down, lacks the content or serves bad content is passed over, with a
+      note on stderr. Pushes never go to mirrors; accepted by every command
 `
 
 // writeFlags lists the flags of fs, in name order, each with its value

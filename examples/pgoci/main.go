@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"pgoci/resolve"
 )
 
 func main() {
@@ -32,6 +34,10 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	plainHTTP      bool
+	// mirrors are the global --mirror flags, per registry host.
+	mirrors map[string][]resolve.Mirror
+	// command is the name of the command running, for notes on stderr.
+	command string
 	// progress is true when stderr is a terminal: long transfers then show
 	// a progress line.
 	progress bool
@@ -50,6 +56,7 @@ func usagef(format string, a ...any) error { return usageError{fmt.Sprintf(forma
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	e := &env{stdin: os.Stdin, stdout: stdout, stderr: stderr, progress: isTerminal(stderr)}
 	args, e.plainHTTP = extractBool(args, "plain-http")
+	args, mirrors, mirrorErr := extractValues(args, "mirror")
 	if len(args) == 0 {
 		// Not what was meant: the help goes where errors go.
 		printHelp(stderr)
@@ -67,7 +74,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "pgoci: unknown command %q (run pgoci help)\n", name)
 		return 2
 	}
+	e.command = c.name
+	if mirrorErr == nil {
+		e.mirrors, mirrorErr = parseMirrors(mirrors)
+	}
+	if mirrorErr != nil {
+		return report(c, mirrorErr, stdout, stderr)
+	}
 	return report(c, c.execute(ctx, e, args[1:]), stdout, stderr)
+}
+
+// parseMirrors reads the --mirror flags, REGISTRY=MIRROR[,tags] each,
+// into RemoteOptions.Mirrors: a registry's mirrors are tried in the
+// order given.
+func parseMirrors(flags []string) (map[string][]resolve.Mirror, error) {
+	var out map[string][]resolve.Mirror
+	for _, f := range flags {
+		host, m, err := resolve.ParseMirror(f)
+		if err != nil {
+			return nil, usagef("--mirror: %v", err)
+		}
+		if out == nil {
+			out = map[string][]resolve.Mirror{}
+		}
+		out[host] = append(out[host], m)
+	}
+	return out, nil
 }
 
 // report turns a command's error into its exit status and message.

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"sync"
+
 	"oras.land/oras-go/v2"
 
 	"pgoci/internal/ocilayout"
@@ -23,6 +26,19 @@ func openTarget(e *env, s string) (oras.Target, resolve.Reference, error) {
 	return repo, ref, err
 }
 
+// remoteOptions configures registry access from the global flags. A
+// mirror passed over (down, lacking the content, or serving content that
+// fails its digest) is noted on stderr even when the command succeeds:
+// an operator must hear of a mirror that serves bad bytes.
 func (e *env) remoteOptions() resolve.RemoteOptions {
-	return resolve.RemoteOptions{PlainHTTP: e.plainHTTP, UserAgent: "pgoci-cli"}
+	o := resolve.RemoteOptions{PlainHTTP: e.plainHTTP, UserAgent: "pgoci-cli", Mirrors: e.mirrors}
+	if len(e.mirrors) > 0 {
+		var mu sync.Mutex
+		o.OnMirrorError = func(err *resolve.MirrorError) {
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Fprintf(e.stderr, "pgoci %s: note: mirror passed over: %v\n", e.command, oneLine(err))
+		}
+	}
+	return o
 }
