@@ -169,6 +169,10 @@ type copier struct {
 	// cause of the copy's failure even when the destination, which
 	// hashes what it receives too, answered first.
 	bad error
+
+	legacyOnce sync.Once
+	legacy     map[string]bool
+	legacyErr  error
 }
 
 // noteBad records a verification failure of content read from the
@@ -299,7 +303,11 @@ func (c *copier) copyReferrers(ctx context.Context, nodes []ocispec.Descriptor, 
 	}
 	var next []ocispec.Descriptor
 	for _, n := range nodes {
-		arts, err := referrers.Artifacts(ctx, c.src, ocispec.Descriptor{MediaType: n.MediaType, Digest: n.Digest, Size: n.Size}, 0)
+		legacy, err := c.legacyTags(ctx)
+		if err != nil {
+			return err
+		}
+		arts, err := referrers.ArtifactsIn(ctx, c.src, ocispec.Descriptor{MediaType: n.MediaType, Digest: n.Digest, Size: n.Size}, 0, legacy)
 		if err != nil {
 			return fmt.Errorf("extension: list what is attached to %s: %w", n.Digest, err)
 		}
@@ -319,6 +327,16 @@ func (c *copier) copyReferrers(ctx context.Context, nodes []ocispec.Descriptor, 
 		return nil
 	}
 	return c.copyReferrers(ctx, next, level+1)
+}
+
+// legacyTags lists the source's cosign legacy tags once per copy (one
+// request instead of three per manifest); nil when the source cannot
+// list its tags.
+func (c *copier) legacyTags(ctx context.Context) (map[string]bool, error) {
+	c.legacyOnce.Do(func() {
+		c.legacy, _, c.legacyErr = referrers.LegacyTags(ctx, c.src)
+	})
+	return c.legacy, c.legacyErr
 }
 
 // progress records n more bytes of d.

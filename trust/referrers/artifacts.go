@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -45,6 +46,14 @@ type Artifact struct {
 // the source's tags. Referrers of the artifacts themselves (a signature
 // of an SBOM) are the caller's to list, with a depth bound.
 func Artifacts(ctx context.Context, src Source, subject ocispec.Descriptor, max int) ([]Artifact, error) {
+	return ArtifactsIn(ctx, src, subject, max, nil)
+}
+
+// ArtifactsIn is [Artifacts] for one of many subjects of a repository
+// whose tags were listed once ([LegacyTags]): a legacy tag not in legacy
+// is not asked for, which spares three requests per subject. A nil
+// legacy asks for each.
+func ArtifactsIn(ctx context.Context, src Source, subject ocispec.Descriptor, max int, legacy map[string]bool) ([]Artifact, error) {
 	refs, err := List(ctx, src, subject, "", max)
 	if err != nil {
 		return nil, err
@@ -57,6 +66,9 @@ func Artifacts(ctx context.Context, src Source, subject ocispec.Descriptor, max 
 		tag := FallbackTag(subject.Digest, l.suffix)
 		if tag == "" {
 			break
+		}
+		if legacy != nil && !legacy[tag] {
+			continue
 		}
 		d, err := src.Resolve(ctx, tag)
 		if err != nil {
@@ -86,4 +98,59 @@ func kindOf(r ocispec.Descriptor) string {
 		return KindSignature
 	}
 	return KindOther
+}
+
+// maxTagsListed bounds the tags [LegacyTags] reads.
+const maxTagsListed = 100_000
+
+// TagLister lists a repository's tags, page by page (oras-go's
+// registry.TagLister; resolve's sources implement it).
+type TagLister interface {
+	Tags(ctx context.Context, last string, fn func(tags []string) error) error
+}
+
+// LegacyTags lists src's tags once and returns those of cosign's legacy
+// layout (sha256-<hex>.sig, .att, .sbom), for [ArtifactsIn]. ok is false
+// when src cannot list its tags, or holds more than 100,000: the caller
+// then asks for each tag.
+func LegacyTags(ctx context.Context, src any) (tags map[string]bool, ok bool, err error) {
+	tl, can := src.(TagLister)
+	if !can {
+		return nil, false, nil
+	}
+	tags = map[string]bool{}
+	n := 0
+	errTooMany := errors.New("too many tags")
+	err = tl.Tags(ctx, "", func(page []string) error {
+		for _, t := range page {
+			if n++; n > maxTagsListed {
+				return errTooMany
+			}
+			if isLegacyTag(t) {
+				tags[t] = true
+			}
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, errTooMany), errors.Is(err, errdef.ErrNotFound), errors.Is(err, errdef.ErrUnsupported):
+		return nil, false, nil
+	case err != nil:
+		return nil, false, fmt.Errorf("referrers: list tags: %w", err)
+	}
+	return tags, true, nil
+}
+
+// isLegacyTag reports whether t is a sha256-<64 hex>.sig, .att or .sbom
+// tag.
+func isLegacyTag(t string) bool {
+	rest, ok := strings.CutPrefix(t, "sha256-")
+	if !ok || len(rest) < 64 {
+		return false
+	}
+	switch rest[64:] {
+	case ".sig", ".att", ".sbom":
+		return digest.NewDigestFromEncoded(digest.SHA256, rest[:64]).Validate() == nil
+	}
+	return false
 }
