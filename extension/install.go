@@ -153,12 +153,10 @@ func (r *Root) newInstaller(ctx context.Context, opts InstallOptions) (*installe
 	if err != nil {
 		return nil, err
 	}
-	if err := r.loc.prepare(); err != nil {
-		return nil, err
-	}
-	// The root's own directories (packages/, the view) are made by the
-	// first commit: a refused install leaves a new root as empty as it
-	// found it, but for the state directory.
+	// The state directory is made when the first layer is staged, the
+	// root's own directories (packages/, the view) by the first commit: an
+	// install refused before (an image that does not fit, a signature
+	// missing) leaves a new root as empty as it found it.
 	r.loc.cleanTmp(r.logCleanup)
 	cache, err := r.blobCache()
 	if err != nil {
@@ -377,7 +375,7 @@ func (i *installer) installResolved(ctx context.Context, ref, version, name stri
 	if err != nil {
 		return err
 	}
-	lk, err := lockFile(ctx, i.loc.lockPath())
+	lk, err := i.lockState(ctx)
 	if err != nil {
 		return err
 	}
@@ -436,7 +434,7 @@ func (i *installer) installResolved(ctx context.Context, ref, version, name stri
 // asked for, as installed for itself: nothing to fetch, only its record
 // to change, under the lock.
 func (i *installer) adopt(ctx context.Context, ref, version, name string, res resolve.Resolved) error {
-	lk, err := lockFile(ctx, i.loc.lockPath())
+	lk, err := i.lockState(ctx)
 	if err != nil {
 		return err
 	}
@@ -475,7 +473,7 @@ func (i *installer) saveLock(ctx context.Context) error {
 	if p == "" || len(i.pins) == 0 {
 		return nil
 	}
-	lk, err := lockFile(ctx, i.loc.lockPath())
+	lk, err := i.lockState(ctx)
 	if err != nil {
 		return err
 	}
@@ -489,9 +487,20 @@ func (i *installer) removeStaged(dir string) {
 	i.r.logCleanup("remove staged package", dir, unpack.RemoveAll(dir))
 }
 
+// lockState takes the location's lock, making the state directory first.
+func (i *installer) lockState(ctx context.Context) (*flock, error) {
+	if err := i.loc.prepare(); err != nil {
+		return nil, err
+	}
+	return lockFile(ctx, i.loc.lockPath())
+}
+
 func (i *installer) workspace(ctx context.Context) error {
 	if i.ws != nil {
 		return nil
+	}
+	if err := i.loc.prepare(); err != nil {
+		return err
 	}
 	ws, err := i.loc.newWorkspace(ctx)
 	if err != nil {

@@ -57,3 +57,20 @@ func TestOpenRunsPGConfigOnce(t *testing.T) {
 		t.Errorf("pg_config ran %d times, want 1", n)
 	}
 }
+
+// TestRefusedInstallLeavesNewRootEmpty: an install refused before any
+// layer is fetched (no image fits the target) leaves a new root exactly
+// as empty as it was: not even the state directory appears.
+func TestRefusedInstallLeavesNewRootEmpty(t *testing.T) {
+	srv := instRegistry(t)
+	instPush(t, srv, "ext/cube", "1.5", "cube", 18, instFiles(instExt{name: "cube", version: "1.5"}))
+	root := t.TempDir()
+	arm := instTarget(18)
+	arm.Platform.Architecture = "arm64"
+	if _, err := installAt(context.Background(), srv.Host()+"/ext/cube:1.5", arm, RootOptions{Root: root, CacheDir: "-"}); err == nil {
+		t.Fatal("an amd64-only image installed for arm64")
+	}
+	if entries, _ := os.ReadDir(root); len(entries) != 0 {
+		t.Errorf("the refused install left %d entries in the new root, the first %s", len(entries), entries[0].Name())
+	}
+}
