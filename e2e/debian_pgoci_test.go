@@ -69,6 +69,48 @@ func debPGOCIPhase(t *testing.T, env *debEnv) {
 	env.report.extensions = len(env.report.pgoci)
 	t.Run("checks", func(t *testing.T) { debChecks(t, env, pg) })
 	pgoci(t, append([]string{"verify"}, loc...)...)
+	t.Run("verify sees a library removed", func(t *testing.T) { debLibraryRemoved(t, loc) })
+}
+
+// debLibraryRemoved: once the OS library a module needs (libpcre.so.3,
+// for pgpcre) is gone, `pgoci verify` reports that the module can no
+// longer load, naming the library; with it back, verify passes again.
+func debLibraryRemoved(t *testing.T, loc []string) {
+	lib := osLibrary(t, "libpcre.so.3")
+	aside := lib + ".pgoci-e2e-aside"
+	if err := os.Rename(lib, aside); err != nil {
+		t.Fatalf("move %s aside: %v", lib, err)
+	}
+	restored := false
+	restore := func() {
+		if !restored {
+			if err := os.Rename(aside, lib); err != nil {
+				t.Errorf("put %s back: %v", lib, err)
+			}
+			restored = true
+		}
+	}
+	t.Cleanup(restore)
+	out, err := pgociErr(t, append([]string{"verify"}, loc...)...)
+	if err == nil || !strings.Contains(out, "pgpcre") || !strings.Contains(out, "cannot load") || !strings.Contains(out, "libpcre.so.3") {
+		t.Errorf("pgoci verify with %s gone: %v\n%s\nwant pgpcre reported unable to load, naming libpcre.so.3", lib, err, out)
+	}
+	restore()
+	pgoci(t, append([]string{"verify"}, loc...)...)
+}
+
+// osLibrary is the path the dynamic loader's cache gives for soname.
+func osLibrary(t *testing.T, soname string) string {
+	t.Helper()
+	out := run(t, "ldconfig", "-p")
+	for _, line := range strings.Split(out, "\n") {
+		name, path, ok := strings.Cut(strings.TrimSpace(line), " => ")
+		if ok && strings.HasPrefix(name, soname+" ") {
+			return path
+		}
+	}
+	t.Fatalf("ldconfig -p lists no %s", soname)
+	return ""
 }
 
 // debPackAll packs every tree as a user would, two at a time (packing is
