@@ -1,5 +1,6 @@
 // Package catalog says which extension images exist under a registry
-// prefix and which of their versions fit a PostgreSQL server.
+// prefix and which of their versions fit a PostgreSQL server, and renders
+// that as a CloudNativePG ImageCatalog.
 //
 // # How do I use this package?
 //
@@ -67,4 +68,16 @@
 //
 // A repository that cannot be listed carries its error in the listing;
 // a cancelled context ends the whole listing.
+//
+// # CloudNativePG image catalogs
+//
+// CloudNativePG 1.29 image catalogs (ImageCatalog, ClusterImageCatalog,
+// apiVersion postgresql.cnpg.io/v1) list, per PostgreSQL major, the
+// PostgreSQL image and the extension images a Cluster may mount by name.
+// [NewImageCatalog] renders one listing per major as such a catalog, with
+// digest-pinned references and the directories each image needs
+// (extension_control_path, dynamic_library_path, ld_library_path,
+// bin_path), taken from its labels ([extension.ImageDirs]); the PostgreSQL
+// image of each major is the caller's ([ImageCatalogOptions].PostgresImages).
+// [ImageCatalog.YAML] writes it for kubectl apply.
 package catalog

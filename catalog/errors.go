@@ -25,6 +25,10 @@ var (
 	// ErrTooManyRepositories: the registry lists more repositories under
 	// the prefix, or more pages of them, than the options allow.
 	ErrTooManyRepositories = errors.New("catalog: too many repositories")
+	// ErrImageCatalog: the listings cannot be rendered as a
+	// CloudNativePG ImageCatalog (a major without a PostgreSQL image,
+	// two listings for one major, more than 8 majors, a bad name).
+	ErrImageCatalog = errors.New("catalog: cannot render an ImageCatalog")
 )
 
 // DocumentError says where a catalog document is wrong: a JSON path

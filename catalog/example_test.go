@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2/registry/remote"
@@ -138,4 +139,76 @@ func ExamplePublish() {
 	// artifact pgoci_demo 1.0.0 sha256:3f9233527b64bdac7b2b217f9e162e12b56789520a47a10b582597a6ee314c3a
 	// artifact postgis none fits: none of 2 images fits: linux/amd64: pg.major: want 17, found 18 (mismatch); linux/arm64: pg.major: want 17, found 18 (mismatch), platform: want linux/amd64, found linux/arm64 (mismatch)
 	// requests 3 (/v2/_catalog, the artifact's manifest, its document)
+}
+
+// Render a CloudNativePG ImageCatalog for PostgreSQL 17 and 18 on amd64:
+// one listing per major, the PostgreSQL image of each given.
+func ExampleNewImageCatalog() {
+	ctx := context.Background()
+	srv, done := exampleRegistry(ctx)
+	defer done()
+
+	c, err := catalog.Open(ctx, srv.Host()+"/ext", catalog.Options{Versions: extension.ListVersionsOptions{MaxFitting: 1}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	var listings []*catalog.Listing
+	for _, major := range []int{17, 18} {
+		l, err := c.List(ctx, resolve.Target{PG: labels.PG{Major: major}, Platform: ocispec.Platform{OS: "linux", Architecture: "amd64"}})
+		if err != nil {
+			log.Fatal(err)
+		}
+		listings = append(listings, l)
+	}
+	ic, notes, err := catalog.NewImageCatalog(listings, catalog.ImageCatalogOptions{Name: "extensions", PostgresImages: map[int]string{
+		17: "ghcr.io/cloudnative-pg/postgresql:17.6-minimal-trixie",
+		18: "ghcr.io/cloudnative-pg/postgresql:18.4-minimal-trixie",
+	}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	y, err := ic.YAML()
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Print(strings.ReplaceAll(string(y), srv.Host(), "registry.example"))
+	fmt.Println(len(notes), "notes")
+	// Output:
+	// ---
+	// apiVersion: "postgresql.cnpg.io/v1"
+	// kind: "ImageCatalog"
+	// metadata:
+	//   name: "extensions"
+	// spec:
+	//   images:
+	//     - major: 17
+	//       image: "ghcr.io/cloudnative-pg/postgresql:17.6-minimal-trixie"
+	//       extensions:
+	//         - name: "pgoci_demo"
+	//           image:
+	//             reference: "registry.example/ext/pgoci_demo:1.0.0@sha256:3f9233527b64bdac7b2b217f9e162e12b56789520a47a10b582597a6ee314c3a"
+	//           extension_control_path:
+	//             - "share"
+	//           dynamic_library_path:
+	//             - "lib"
+	//     - major: 18
+	//       image: "ghcr.io/cloudnative-pg/postgresql:18.4-minimal-trixie"
+	//       extensions:
+	//         - name: "pgoci_demo"
+	//           image:
+	//             reference: "registry.example/ext/pgoci_demo:1.1.0@sha256:77ea71a324324c236fb72e2b43404d85559ba929003538d0f821f020bdd9463e"
+	//           extension_control_path:
+	//             - "share"
+	//           dynamic_library_path:
+	//             - "lib"
+	//         - name: "postgis"
+	//           image:
+	//             reference: "registry.example/ext/postgis:3.5.2@sha256:320b8623fcb6626ce5ee108a986f95d2872e2768e49ae40d5afc0f939c07aa19"
+	//           extension_control_path:
+	//             - "share"
+	//           dynamic_library_path:
+	//             - "lib"
+	//           ld_library_path:
+	//             - "system"
+	// 0 notes
 }
