@@ -26,7 +26,7 @@ type action func(ctx context.Context, e *env, args []string) error
 func commands() []command {
 	return []command{
 		packCommand(), indexCommand(), inspectCommand(), resolveCommand(), installCommand(),
-		uninstallCommand(), listCommand(), verifyCommand(), repairCommand(), settingsCommand(), copyCommand(), signCommand(),
+		uninstallCommand(), listCommand(), verifyCommand(), repairCommand(), settingsCommand(), copyCommand(), signCommand(), catalogCommand(),
 		unpackCommand(), helpCommand(), versionCommand(),
 	}
 }
