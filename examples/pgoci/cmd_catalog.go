@@ -29,7 +29,8 @@ func catalogCommand() command {
 			"that fits the target (\"-\" when none does, with why on stderr). " +
 			"--json prints every repository with its versions, those that do not fit too, each with why. " +
 			"--cnpg prints a CloudNativePG ImageCatalog (YAML), one entry per --postgres-image MAJOR=IMAGE: " +
-			"the PostgreSQL image of that major, and each repository's newest version for it, pinned by digest, with its directories.",
+			"the PostgreSQL image of that major, and each repository's newest version for it and for --platform (required), " +
+			"pinned by the digest of that platform's manifest, with its directories.",
 		setup: setupCatalog,
 	}
 }
@@ -221,6 +222,11 @@ func (f *catalogFlags) images() (map[int]string, error) {
 	}
 	if slices.Contains(f.given, "pg-major") {
 		return nil, usagef("with --cnpg the majors are those of --postgres-image; drop --pg-major")
+	}
+	if !slices.Contains(f.given, "platform") {
+		// The catalog pins one manifest per extension: the platform is
+		// the cluster's nodes', not this machine's.
+		return nil, usagef("--cnpg needs --platform os/arch[/variant] of the cluster's nodes, e.g. linux/amd64")
 	}
 	images := map[int]string{}
 	for _, s := range f.postgresImages {
