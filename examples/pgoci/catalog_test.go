@@ -83,7 +83,7 @@ func TestCatalog(t *testing.T) {
 		t.Errorf("no catalog: exit %d, stderr %s", code, errOut)
 	}
 	out = mustRun(t, "catalog", "publish", prefix, "pgoci_demo")
-	if !strings.HasPrefix(out, "published "+prefix+"/catalog:latest@sha256:") || !strings.Contains(out, "(1 repositories, 2 tags, 3 manifests)") {
+	if !strings.HasPrefix(out, "published "+prefix+"/catalog:latest@sha256:") || !strings.Contains(out, "(1 repository, 2 tags, 3 manifests)") {
 		t.Errorf("publish: %s", out)
 	}
 	code, out, errOut = pgoci(t, append([]string{"catalog", prefix, "--pg-major", "18"}, target...)...)

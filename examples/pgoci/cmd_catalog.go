@@ -103,7 +103,8 @@ func (f *catalogFlags) publish(ctx context.Context, e *env, args []string) error
 	for _, s := range pub.Skipped {
 		fmt.Fprintf(e.stderr, "pgoci catalog: note: left out %s\n", s)
 	}
-	fmt.Fprintf(e.stdout, "published %s (%d repositories, %d tags, %d manifests)\n", pub.Reference, pub.Repositories, pub.Tags, pub.Manifests)
+	fmt.Fprintf(e.stdout, "published %s (%s, %s, %s)\n", pub.Reference, catalogCount(pub.Repositories, "repository", "repositories"),
+		catalogCount(pub.Tags, "tag", "tags"), catalogCount(pub.Manifests, "manifest", "manifests"))
 	return nil
 }
 
@@ -151,8 +152,12 @@ func (f *catalogFlags) list(ctx context.Context, e *env, args []string) error {
 		return catalogUsage(err)
 	}
 	if c.From == catalog.FromArtifact {
-		fmt.Fprintf(e.stderr, "pgoci catalog: note: listed from the catalog artifact %s/%s:%s@%s: %s\n",
-			c.Prefix, catalog.RepositoryName, catalog.Tag, c.Artifact.Digest, c.Fallback)
+		why := c.Fallback
+		if why == "" {
+			why = "--from artifact"
+		}
+		fmt.Fprintf(e.stderr, "pgoci catalog: note: listed from the catalog artifact %s/%s:%s@%s (%s)\n",
+			c.Prefix, catalog.RepositoryName, catalog.Tag, c.Artifact.Digest, why)
 	}
 	if !f.cnpg {
 		l, err := c.List(ctx, target)
@@ -280,4 +285,12 @@ func failedRepositories(l *catalog.Listing) error {
 		return fmt.Errorf("%d of %d repositories could not be listed (see above)", n, len(l.Repositories))
 	}
 	return nil
+}
+
+// catalogCount writes n and the noun, singular for 1.
+func catalogCount(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
