@@ -113,7 +113,10 @@ func pgociStdout(t *testing.T, args ...string) string {
 	cmd := exec.Command(pgociBin, args...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("pgoci %s: %v\n%s%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+		t.Fatalf("pgoci %s: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+	}
+	if stderr.Len() > 0 {
+		t.Logf("pgoci %s: stderr:\n%s", strings.Join(args, " "), stderr.String())
 	}
 	return stdout.String()
 }

@@ -37,7 +37,7 @@ func Example_sync() {
 		if err != nil {
 			log.Fatal(err) // a *StepError: retry later, the next sync continues
 		}
-		fmt.Printf("%s(%d registry requests)\n", summary(plan), len(srv.Requests()))
+		fmt.Printf("%s(%d registry requests)\n", planSummary(plan), len(srv.Requests()))
 	}
 	reconcile(wanted)
 	reconcile(wanted)
@@ -48,8 +48,8 @@ func Example_sync() {
 	// remove pgoci_demo 1.1.0 (0 registry requests)
 }
 
-// summary is the plan's steps as "action package version".
-func summary(p extension.Plan) string {
+// planSummary is the plan's steps as "action package version".
+func planSummary(p extension.Plan) string {
 	if p.Empty() {
 		return "nothing to do "
 	}

@@ -26,7 +26,8 @@ type action func(ctx context.Context, e *env, args []string) error
 func commands() []command {
 	return []command{
 		packCommand(), indexCommand(), inspectCommand(), resolveCommand(), installCommand(),
-		syncCommand(), uninstallCommand(), pruneCommand(), listCommand(), verifyCommand(), repairCommand(), settingsCommand(), statusCommand(), copyCommand(), signCommand(),
+		syncCommand(), uninstallCommand(), pruneCommand(), listCommand(), verifyCommand(), repairCommand(), settingsCommand(), statusCommand(),
+		catalogCommand(), copyCommand(), signCommand(),
 		unpackCommand(), helpCommand(), versionCommand(),
 	}
 }
