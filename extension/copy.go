@@ -44,21 +44,14 @@ type CopyOptions struct {
 	NoReferrers bool
 	// Concurrency is how many blobs are copied at once. Default: 3.
 	Concurrency int
-	// Progress is told of every chunk of a blob read from the source,
-	// verified as it goes. Calls are serialised and must return quickly.
+	// Events is told of every chunk of a blob read from the source,
+	// verified as it goes: an EventFetch whose Digest is the blob and
+	// Bytes the bytes of every blob read so far (Total is 0: the graph's
+	// size is known only as it is walked). Calls are serialised and must
+	// return quickly.
 	// Blobs already at the destination are skipped and not reported.
 	// Default: none.
-	Progress func(CopyProgress)
-}
-
-// CopyProgress reports bytes copied.
-type CopyProgress struct {
-	// Descriptor is the blob being copied.
-	Descriptor ocispec.Descriptor `json:"descriptor"`
-	// Bytes is how much of it has been read so far.
-	Bytes int64 `json:"bytes"`
-	// Total is the bytes of every blob read by this copy so far.
-	Total int64 `json:"total"`
+	Events func(Event)
 }
 
 // Copy copies the image index or manifest that src names, with everything
@@ -340,14 +333,14 @@ func (c *copier) legacyTags(ctx context.Context) (map[string]bool, error) {
 }
 
 // progress records n more bytes of d.
-func (c *copier) progress(d ocispec.Descriptor, done, n int64) {
-	if c.opts.Progress == nil {
+func (c *copier) progress(d ocispec.Descriptor, n int64) {
+	if c.opts.Events == nil {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.total += n
-	c.opts.Progress(CopyProgress{Descriptor: d, Bytes: done, Total: c.total})
+	c.opts.Events(Event{Kind: EventFetch, Digest: d.Digest, Bytes: c.total})
 }
 
 // verifyingSource verifies every blob as oras-go reads it, and reports
@@ -369,11 +362,7 @@ func (s verifyingSource) Fetch(ctx context.Context, d ocispec.Descriptor) (io.Re
 	if err != nil {
 		return nil, err
 	}
-	var done int64
-	vr := verify.NewReader(rc, d, func(n int64) {
-		done += n
-		s.c.progress(d, done, n)
-	})
+	vr := verify.NewReader(rc, d, func(n int64) { s.c.progress(d, n) })
 	return struct {
 		io.Reader
 		io.Closer

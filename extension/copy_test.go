@@ -37,18 +37,18 @@ func TestCopyRoundTrip(t *testing.T) {
 	d := pushDemoRepo(t, srv, "pgoci_demo")
 	ctx := context.Background()
 	dir := t.TempDir() + "/pgoci_demo"
-	var last CopyProgress
+	var last Event
 	calls := 0
 	// The image alone: graphSize counts its blobs, not its referrers'.
-	got, err := Copy(ctx, d.ref+":1.1.0", "oci:"+dir, CopyOptions{NoReferrers: true, Progress: func(p CopyProgress) { last = p; calls++ }})
+	got, err := Copy(ctx, d.ref+":1.1.0", "oci:"+dir, CopyOptions{NoReferrers: true, Events: func(e Event) { last = e; calls++ }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.Digest != d.index.Digest {
 		t.Errorf("layout index %s, want %s", got.Digest, d.index.Digest)
 	}
-	if last.Total != d.graphSize() || calls == 0 {
-		t.Errorf("progress total %d after %d calls, want %d", last.Total, calls, d.graphSize())
+	if last.Bytes != d.graphSize() || last.Kind != EventFetch || calls == 0 {
+		t.Errorf("last event %+v after %d calls, want an EventFetch of %d bytes", last, calls, d.graphSize())
 	}
 	if diff := cmp.Diff([]string{"1.1.0"}, layoutTags(t, dir)); diff != "" {
 		t.Errorf("layout tags (-want +got):\n%s", diff)
@@ -62,7 +62,7 @@ func TestCopyRoundTrip(t *testing.T) {
 	}
 	// A second copy finds everything in place and reads no blob.
 	calls = 0
-	if _, err := Copy(ctx, d.ref+":1.1.0", "oci:"+dir+":again", CopyOptions{NoReferrers: true, Progress: func(CopyProgress) { calls++ }}); err != nil {
+	if _, err := Copy(ctx, d.ref+":1.1.0", "oci:"+dir+":again", CopyOptions{NoReferrers: true, Events: func(Event) { calls++ }}); err != nil {
 		t.Fatal(err)
 	}
 	if calls != 0 {

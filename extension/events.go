@@ -7,7 +7,9 @@ import (
 // EventKind says what an [Event] reports.
 type EventKind int
 
-// Event kinds, in the order an install goes through them.
+// Event kinds, in the order an install goes through them. [Pack], [Copy],
+// [Unpack] and a [Root]'s methods report with the same [Event]: each
+// method's documentation says which kinds it sends.
 const (
 	// EventResolve: a reference was resolved to a manifest (Digest) for
 	// the target.
@@ -35,6 +37,8 @@ const (
 	// EventWarning: something the caller should know that does not stop
 	// the operation (Message says what).
 	EventWarning
+	// EventPack: Pack wrote a layer (Digest, Bytes compressed, Files).
+	EventPack
 )
 
 // String returns the kind's name, e.g. "fetch".
@@ -58,12 +62,15 @@ func (k EventKind) String() string {
 		return "remove"
 	case EventWarning:
 		return "warning"
+	case EventPack:
+		return "pack"
 	}
 	return "unknown"
 }
 
-// Event reports progress of [Root.Install] and [Root.Uninstall] to
-// [RootOptions.Events]. The SDK never prints: a CLI renders these.
+// Event reports progress: of a [Root]'s installs, removals and syncs to
+// [RootOptions.Events], of [Pack], [Copy] and [Unpack] to their options'
+// Events. The SDK never prints: a CLI renders these, a service logs them.
 // Fields that do not apply to a kind are zero.
 type Event struct {
 	Kind EventKind
@@ -76,8 +83,9 @@ type Event struct {
 	Reference string
 	// Digest is the manifest digest.
 	Digest digest.Digest
-	// Bytes and Total are the compressed layer bytes fetched so far and
-	// expected (EventFetch).
+	// Bytes and Total are the compressed bytes fetched so far and
+	// expected (EventFetch; Total 0 when unknown), or a layer's size
+	// (EventPack).
 	Bytes, Total int64
 	// Files is the number of regular files unpacked (EventUnpack) or
 	// installed (EventDone).

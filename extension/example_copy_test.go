@@ -31,7 +31,7 @@ func ExampleCopy() {
 
 	var total int64
 	got, err := extension.Copy(ctx, srv.Host()+"/ext/pgoci_demo:1.1.0", "oci:"+dir+"/pgoci_demo", extension.CopyOptions{
-		Progress: func(p extension.CopyProgress) { total = p.Total },
+		Events: func(e extension.Event) { total = e.Bytes },
 	})
 	if err != nil {
 		log.Fatal(err)

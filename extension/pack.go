@@ -78,7 +78,9 @@ type PackOptions struct {
 	BundleSystemLibs bool
 	// Events receives warnings (EventWarning): RUNPATHs into the build
 	// machine, needed libraries found nowhere when bundling, a stated
-	// compiler the binaries contradict. Default: none.
+	// compiler the binaries contradict; an EventPack per layer written
+	// (Digest, Bytes compressed, Files) and an EventDone once the
+	// manifest is pushed (Digest). Default: none.
 	Events func(Event)
 	// NoSBOM leaves out the SPDX 2.3 SBOM that Pack otherwise attaches to
 	// the image as a referrer (Image.SBOM). Default: attached.
@@ -151,10 +153,16 @@ func Pack(ctx context.Context, dst content.Pusher, dir string, b Build, opts Pac
 		}
 		layers, diffIDs = append(layers, blob.Desc), append(diffIDs, blob.DiffID)
 		sums = append(sums, blob.Files...)
+		emit(opts.Events, Event{Kind: EventPack, Package: meta.Package.Name, Version: meta.Package.Version,
+			Digest: blob.Desc.Digest, Bytes: blob.Desc.Size, Files: int64(len(blob.Files))})
 	}
 	img, err := pushImage(ctx, dst, layers, diffIDs, meta, platform, opts.Annotations)
-	if err != nil || opts.NoSBOM {
+	if err != nil {
 		return img, err
+	}
+	emit(opts.Events, Event{Kind: EventDone, Package: meta.Package.Name, Version: meta.Package.Version, Digest: img.Manifest.Digest})
+	if opts.NoSBOM {
+		return img, nil
 	}
 	img.SBOM, err = attachSBOM(ctx, dst, img, sums, mtime)
 	return img, err

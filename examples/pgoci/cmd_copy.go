@@ -208,7 +208,7 @@ func copyImage(ctx context.Context, e *env, src, dst string, platforms []string,
 		opts.Platforms = append(opts.Platforms, pl)
 	}
 	p := newProgress(e, "copy")
-	opts.Progress = func(c extension.CopyProgress) { p.update(c.Total, 0) }
+	opts.Events = func(ev extension.Event) { p.update(ev.Bytes, ev.Total) }
 	desc, err := extension.Copy(ctx, src, dst, opts)
 	p.done()
 	if err != nil {

@@ -4,11 +4,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
-	"path/filepath"
 
+	"pgoci/extension"
 	"pgoci/resolve"
-	"pgoci/unpack"
 )
 
 func unpackCommand() command {
@@ -42,41 +40,19 @@ func setupUnpack(fs *flag.FlagSet) action {
 }
 
 func unpackImage(ctx context.Context, e *env, ref, dir string, target resolve.Target, durable bool) error {
-	src, parsed, err := resolve.Open(ctx, ref, e.remoteOptions())
-	if err != nil {
-		return err
-	}
-	r, err := resolve.Resolve(ctx, src, parsed, target, resolve.Options{FetchConfig: true})
-	if err != nil {
-		return err
-	}
-	layers := layerSources(src, r)
-	dst, err := filepath.Abs(dir)
-	if err != nil {
-		return err
-	}
 	p := newProgress(e, "unpack")
-	stats, err := unpack.Apply(ctx, dst, layers, unpack.Options{Durable: durable, Progress: p.update})
+	u, err := extension.Unpack(ctx, ref, dir, extension.UnpackOptions{Platform: target.Platform, Remote: e.remoteOptions(), Durable: durable,
+		Events: func(ev extension.Event) {
+			if ev.Kind == extension.EventFetch {
+				p.update(ev.Bytes, ev.Total)
+			}
+		}})
 	p.done()
 	if err != nil {
 		return err
 	}
+	r, stats := u.Resolved, u.Stats
 	fmt.Fprintf(e.stdout, "unpacked %s (%s, %d layers) into %s: %d files, %d bytes in %s\n",
-		r.Reference, resolve.PlatformString(r.Platform), len(layers), dir, stats.Files, stats.BytesOut, stats.Duration.Round(1e6))
+		r.Reference, resolve.PlatformString(r.Platform), len(r.ManifestBody.Layers), dir, stats.Files, stats.BytesOut, stats.Duration.Round(1e6))
 	return nil
-}
-
-// layerSources lists the resolved image's layers with their diff_ids, each
-// fetched from src when the unpacker asks for it.
-func layerSources(src resolve.Source, r resolve.Resolved) []unpack.LayerSource {
-	layers := make([]unpack.LayerSource, len(r.ManifestBody.Layers))
-	for i, desc := range r.ManifestBody.Layers {
-		layers[i] = unpack.LayerSource{Descriptor: desc, Open: func(ctx context.Context) (io.ReadCloser, error) {
-			return src.Fetch(ctx, desc)
-		}}
-		if r.Image != nil && i < len(r.Image.RootFS.DiffIDs) {
-			layers[i].DiffID = r.Image.RootFS.DiffIDs[i]
-		}
-	}
-	return layers
 }
