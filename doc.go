@@ -28,7 +28,7 @@
 //	unpack/                layer stream -> directory: verify, decompress, sanitise, apply
 //	layout/                on-disk shapes: image root layout, control files, settings
 //	labels/                the label/annotation schema: types, Parse, Validate, write
-//	internal/ocilayout/    OCI image layout store safe under concurrent writers
+//	ocilayout/             OCI image layout store safe under concurrent writers
 //	internal/verify/       the verifying reader every fetch goes through
 //	internal/testregistry/ in-process OCI distribution registry for tests
 //	internal/tartest/      tar layer builder for tests (hostile entries included)

@@ -8,7 +8,7 @@
 // (`make install DESTDIR=/tmp/stage`), then pack that tree once per
 // platform and PostgreSQL major and group the images in one index:
 //
-//	store, _ := oci.New("/tmp/oci")            // or remote.NewRepository("ghcr.io/acme/postgis")
+//	store, _ := ocilayout.New("/tmp/oci")      // or remote.NewRepository("ghcr.io/acme/postgis")
 //	img, err := extension.Pack(ctx, store, "/tmp/stage", extension.Build{
 //		Platform: ocispec.Platform{OS: "linux", Architecture: "amd64"},
 //		Metadata: labels.Metadata{PG: labels.PG{Major: 18}, Libc: labels.Libc{Family: "glibc", Version: "2.36"}},
