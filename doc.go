@@ -26,6 +26,7 @@
 //	extension/             lifecycle: pack, push, inspect, install, uninstall, list, verify, copy
 //	resolve/               reference + version constraint + target -> one verified manifest
 //	unpack/                layer stream -> directory: verify, decompress, sanitise, apply
+//	blobcache/             content-addressed blob cache: bounded, prunable, shared by processes
 //	layout/                on-disk shapes: image root layout, control files, settings
 //	labels/                the label/annotation schema: types, Parse, Validate, write
 //	ocilayout/             OCI image layout store safe under concurrent writers

@@ -1,8 +1,8 @@
 // Package blobcache is a content-addressed cache of OCI blobs (layers,
 // configs, manifests, indexes) in one directory, bounded in size and shared
 // safely by the processes that fill, read and prune it at the same time.
-// pgoci's installer fetches through it (extension.InstallOptions.CacheDir,
-// or a [*Cache] as extension.InstallOptions.Cache).
+// pgoci's installer fetches through it (extension.RootOptions.CacheDir,
+// or a [*Cache] as extension.RootOptions.Cache).
 //
 // # How do I use this package?
 //

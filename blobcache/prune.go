@@ -16,40 +16,41 @@ import (
 
 // Blob is one cached blob.
 type Blob struct {
-	Digest digest.Digest
-	Size   int64
+	Digest digest.Digest `json:"digest"`
+	Size   int64         `json:"size"`
 	// LastUsed is when the blob was last stored or read, give or take a
 	// minute (its modification time; see "The bound").
-	LastUsed time.Time
+	LastUsed time.Time `json:"lastUsed"`
 }
 
 // Usage is what a cache holds.
 type Usage struct {
 	// Blobs and Size count the cached blobs and their bytes: what the
 	// bound applies to.
-	Blobs int
-	Size  int64
+	Blobs int   `json:"blobs"`
+	Size  int64 `json:"size"`
 	// TempFiles and TempSize count the temporary files under tmp/: writes
 	// in progress, or left by a process that crashed (removed after a
 	// day). They are not part of Size.
-	TempFiles int
-	TempSize  int64
+	TempFiles int   `json:"tempFiles"`
+	TempSize  int64 `json:"tempSize"`
 }
 
 // PruneResult is what [Cache.Prune] did.
 type PruneResult struct {
 	// Before is the cache as Prune found it; After, as it left it (other
 	// processes may have added blobs meanwhile).
-	Before, After Usage
+	Before Usage `json:"before"`
+	After  Usage `json:"after"`
 	// Removed lists the blobs removed, least recently used first.
-	Removed []Blob
+	Removed []Blob `json:"removed"`
 	// Busy lists the blobs that were not removed because a process had
 	// them open: only on systems where an open file cannot be removed
 	// (Windows). Elsewhere a reader keeps reading a removed blob.
-	Busy []Blob
+	Busy []Blob `json:"busy,omitempty"`
 	// TempRemoved counts the temporary files of crashed writes (older
 	// than a day) that were removed.
-	TempRemoved int
+	TempRemoved int `json:"tempRemoved"`
 }
 
 // entry is a blob found by scan.
@@ -78,7 +79,7 @@ func (c *Cache) Usage(ctx context.Context) (Usage, error) {
 // A blob that could not be removed for another reason does not stop
 // Prune: the error lists each, and the result is filled either way.
 func (c *Cache) Prune(ctx context.Context, maxSize int64) (PruneResult, error) {
-	var res PruneResult
+	res := PruneResult{Removed: []Blob{}}
 	if maxSize < 0 {
 		return res, fmt.Errorf("blobcache: prune %s: maximum size %d is negative", c.dir, maxSize)
 	}

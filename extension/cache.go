@@ -21,7 +21,7 @@ import (
 	"pgoci/resolve"
 )
 
-// BlobCache is the blob cache [Install] fetches through
+// BlobCache is the blob cache [Root.Install] and [Root.Sync] fetch through
 // ([RootOptions].Cache): blobs, manifests and indexes by digest. The
 // default, which [RootOptions].CacheDir opens, is a
 // [*blobcache.Cache]; another implementation (a shared volume, an object
@@ -126,6 +126,9 @@ func (r *cachedReader) Close() error { return r.rc.Close() }
 // resolve.MaxManifestSize, when it hashes to d; a cached copy that does
 // not is removed.
 func (c *blobCache) manifest(ctx context.Context, d digest.Digest) ([]byte, bool) {
+	if d.Validate() != nil {
+		return nil, false
+	}
 	target := ocispec.Descriptor{Digest: d, Size: -1}
 	rc, err := c.c.Fetch(ctx, target)
 	if err != nil {
