@@ -26,9 +26,10 @@
 //	extension/             lifecycle: pack, push, inspect, install, uninstall, list, verify, copy
 //	resolve/               reference + version constraint + target -> one verified manifest
 //	unpack/                layer stream -> directory: verify, decompress, sanitise, apply
+//	blobcache/             content-addressed blob cache: bounded, prunable, shared by processes
 //	layout/                on-disk shapes: image root layout, control files, settings
 //	labels/                the label/annotation schema: types, Parse, Validate, write
-//	internal/ocilayout/    OCI image layout store safe under concurrent writers
+//	ocilayout/             OCI image layout store safe under concurrent writers
 //	internal/verify/       the verifying reader every fetch goes through
 //	internal/testregistry/ in-process OCI distribution registry for tests
 //	internal/tartest/      tar layer builder for tests (hostile entries included)

@@ -1,198 +1,253 @@
 package extension
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry"
 
+	"pgoci/blobcache"
 	"pgoci/internal/verify"
 	"pgoci/resolve"
 )
 
-// blobCache is a content-addressed store of blobs, manifests and indexes:
-// <dir>/blobs/<algorithm>/<hex>. A blob enters it only after its bytes
-// hashed to its digest: fetched bytes are teed into a uniquely named
-// temporary file under <dir>/tmp and renamed into place at EOF, so
-// several processes can fill the same cache at once (the last rename of
-// identical content wins). Reads are verified again while streaming, and a
-// cached file that no longer hashes right is removed.
-type blobCache struct{ dir string }
-
-// cacheTempAge is how old a temporary file under <cache>/tmp must be to
-// be taken for a crashed process's leftover.
-const cacheTempAge = 24 * time.Hour
-
-// openCache creates the cache directories under dir and removes old
-// temporary files.
-func openCache(dir string) (*blobCache, error) {
-	c := &blobCache{dir: dir}
-	for _, d := range []string{c.tmpDir(), filepath.Join(dir, "blobs")} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, fmt.Errorf("extension: blob cache: %w", err)
-		}
-	}
-	if entries, err := os.ReadDir(c.tmpDir()); err == nil {
-		for _, e := range entries {
-			if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > cacheTempAge {
-				os.Remove(filepath.Join(c.tmpDir(), e.Name()))
-			}
-		}
-	}
-	return c, nil
+// BlobCache is the blob cache [Root.Install] and [Root.Sync] fetch through
+// ([RootOptions].Cache): blobs, manifests and indexes by digest. The
+// default, which [RootOptions].CacheDir opens, is a
+// [*blobcache.Cache]; another implementation (a shared volume, an object
+// store) plugs in here. The three methods have the signatures of oras-go's
+// content.Fetcher, content.Pusher and content.Deleter, and must be safe
+// for concurrent use.
+//
+// The installer trusts no cache: every byte Fetch returns is verified
+// against the descriptor before it is used (manifests, indexes and configs
+// as they are read, layers by the unpacker, which hashes them anyway), and
+// a blob that fails is removed with Delete and fetched from the source.
+// An implementation therefore need not hash what it returns.
+//
+// What the installer offers to Push it streams while it fetches it, from
+// another goroutine: content ends in io.EOF only once the installer has
+// verified every byte against expected, and in an error otherwise, in
+// which case nothing may be kept. An implementation that hashes the bytes
+// itself, as blobcache does, keeps that guarantee whatever its caller.
+type BlobCache interface {
+	// Fetch opens the cached blob of target. A target.Size of -1 asks
+	// for the blob of target.Digest whatever its size (a digest reference,
+	// whose size is not known before its content); an implementation
+	// that cannot answer that returns an error. Any error is a miss: the
+	// installer asks the source.
+	Fetch(ctx context.Context, target ocispec.Descriptor) (io.ReadCloser, error)
+	// Push stores what content yields as the blob of expected. It must
+	// read content until it ends, or return: Push returning early (a blob
+	// cached already) is fine. Its error is not the install's: a blob that
+	// could not be cached is fetched again next time.
+	Push(ctx context.Context, expected ocispec.Descriptor, content io.Reader) error
+	// Delete removes the blob of target, which the installer found
+	// corrupt.
+	Delete(ctx context.Context, target ocispec.Descriptor) error
 }
 
-// defaultCacheDir is os.UserCacheDir()/pgoci.
+var _ BlobCache = (*blobcache.Cache)(nil)
+
+// blobCache is the installer's side of a [BlobCache]: it verifies what
+// it reads and streams what it fetches into it.
+type blobCache struct{ c BlobCache }
+
+// openCache opens the default cache in dir, unbounded.
+func openCache(dir string) (*blobCache, error) {
+	c, err := blobcache.Open(dir, blobcache.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("extension: blob cache: %w", err)
+	}
+	return &blobCache{c: c}, nil
+}
+
+// defaultCacheDir is [blobcache.DefaultDir]: $PGOCI_CACHE_DIR, else
+// os.UserCacheDir()/pgoci, else a private directory under os.TempDir().
 func defaultCacheDir() (string, error) {
-	d, err := os.UserCacheDir()
+	d, err := blobcache.DefaultDir()
 	if err != nil {
 		return "", fmt.Errorf("extension: blob cache: %w (set RootOptions.CacheDir, or \"-\" for none)", err)
 	}
-	return filepath.Join(d, "pgoci"), nil
+	return d, nil
 }
 
-func (c *blobCache) tmpDir() string { return filepath.Join(c.dir, "tmp") }
-
-// path returns where d is stored, false for a digest that cannot name a
-// file safely (unknown algorithm, malformed hex).
-func (c *blobCache) path(d digest.Digest) (string, bool) {
-	if d.Validate() != nil {
-		return "", false
-	}
-	return filepath.Join(c.dir, "blobs", d.Algorithm().String(), d.Encoded()), true
+// corrupt is the error for a cached blob that failed its digest or size.
+func corrupt(d digest.Digest, err error) error {
+	return fmt.Errorf("extension: cached blob %s is corrupt (removed from the cache; try again): %w", d, err)
 }
 
-// open returns the cached content of d, verified while read, if the
-// cache holds it with the given size (size < 0: any size).
-func (c *blobCache) open(d digest.Digest, size int64) (io.ReadCloser, int64, bool) {
-	p, ok := c.path(d)
-	if !ok {
-		return nil, 0, false
+// open returns the cached content of desc, verified while read: a blob
+// that does not hash to desc fails the read and is removed from the
+// cache. false when the cache does not have it.
+func (c *blobCache) open(ctx context.Context, desc ocispec.Descriptor) (io.ReadCloser, bool) {
+	if desc.Size < 0 {
+		return nil, false
 	}
-	f, err := os.Open(p)
+	rc, err := c.c.Fetch(ctx, desc)
 	if err != nil {
-		return nil, 0, false
+		return nil, false
 	}
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() || (size >= 0 && fi.Size() != size) {
-		f.Close()
-		return nil, 0, false
-	}
-	v := verify.NewReader(f, ocispec.Descriptor{Digest: d, Size: fi.Size()}, nil)
-	return &cachedReader{r: v, f: f, path: p, want: d}, fi.Size(), true
+	return &cachedReader{r: verify.NewReader(rc, desc, nil), rc: rc, ctx: ctx, cache: c.c, desc: desc}, true
 }
 
-// cachedReader verifies a cached file as it is read; a file that does
-// not hash to its name is removed from the cache and the read fails.
+// cachedReader verifies a cached blob as it is read; a blob that does
+// not hash to its descriptor is removed from the cache and the read fails.
 type cachedReader struct {
-	r    io.Reader
-	f    *os.File
-	path string
-	want digest.Digest
+	r     io.Reader
+	rc    io.ReadCloser
+	ctx   context.Context
+	cache BlobCache
+	desc  ocispec.Descriptor
 }
 
 func (r *cachedReader) Read(p []byte) (int, error) {
 	n, err := r.r.Read(p)
 	if errors.Is(err, verify.ErrDigest) || errors.Is(err, verify.ErrSize) {
-		os.Remove(r.path)
-		return n, fmt.Errorf("extension: cached blob %s is corrupt (removed from the cache; try again): %w", r.want, err)
+		_ = r.cache.Delete(context.WithoutCancel(r.ctx), r.desc)
+		return n, corrupt(r.desc.Digest, err)
 	}
 	return n, err
 }
 
-func (r *cachedReader) Close() error { return r.f.Close() }
+func (r *cachedReader) Close() error { return r.rc.Close() }
 
-// tee returns rc with every byte read also written to a temporary file
-// that becomes the cached copy of desc once the bytes hashed to its
-// digest and size. Content that cannot be cached passes through as is.
-func (c *blobCache) tee(rc io.ReadCloser, desc ocispec.Descriptor) io.ReadCloser {
-	p, ok := c.path(desc.Digest)
-	if !ok || desc.Size < 0 {
-		return rc
+// manifest returns the cached content of the digest d, of any size up to
+// resolve.MaxManifestSize, when it hashes to d; a cached copy that does
+// not is removed.
+func (c *blobCache) manifest(ctx context.Context, d digest.Digest) ([]byte, bool) {
+	if d.Validate() != nil {
+		return nil, false
 	}
-	f, err := os.CreateTemp(c.tmpDir(), desc.Digest.Encoded()[:min(16, len(desc.Digest.Encoded()))]+"-*")
+	target := ocispec.Descriptor{Digest: d, Size: -1}
+	rc, err := c.c.Fetch(ctx, target)
 	if err != nil {
-		return rc
+		return nil, false
 	}
-	return &teeReader{rc: rc, f: f, h: desc.Digest.Algorithm().Hash(), desc: desc, dst: p}
+	defer rc.Close()
+	body, err := io.ReadAll(io.LimitReader(rc, resolve.MaxManifestSize+1))
+	if err != nil || len(body) > resolve.MaxManifestSize {
+		return nil, false
+	}
+	if d.Algorithm().FromBytes(body) != d {
+		_ = c.c.Delete(ctx, target)
+		return nil, false
+	}
+	return body, true
 }
 
+// tee returns rc with every byte read also streamed into the cache's
+// Push of desc, in another goroutine. With auto, the content is offered
+// as complete when rc ends: rc must then be a verifying reader, whose
+// io.EOF means the bytes hashed right. Without, the caller says so with
+// done. Content that cannot be cached (a descriptor that cannot be
+// verified) passes through as is.
+func (c *blobCache) tee(ctx context.Context, rc io.ReadCloser, desc ocispec.Descriptor, auto bool) *teeReader {
+	t := &teeReader{rc: rc, size: desc.Size, auto: auto}
+	if verify.Descriptor(desc) != nil {
+		return t
+	}
+	pr, pw := io.Pipe()
+	t.pw, t.pushed = pw, make(chan struct{})
+	go func() {
+		defer close(t.pushed)
+		_ = c.c.Push(ctx, desc, pr)
+		// A Push that returned early (the blob was cached meanwhile) or
+		// failed unblocks the writer, which then stops teeing.
+		pr.CloseWithError(errPushDone)
+	}()
+	return t
+}
+
+// errPushDone is what the tee's writes see once Push returned, and
+// errAbandoned what Push sees of content not read to its verified end.
+var (
+	errPushDone  = errors.New("extension: cache push returned")
+	errAbandoned = errors.New("extension: content not read whole, or not verified")
+)
+
 type teeReader struct {
-	rc   io.ReadCloser
-	f    *os.File // nil once finished or abandoned
-	h    hash.Hash
-	n    int64
-	desc ocispec.Descriptor
-	dst  string
+	rc     io.ReadCloser
+	pw     *io.PipeWriter // nil once finished, or when not caching
+	pushed chan struct{}  // closed when Push returned
+	n      int64
+	size   int64
+	auto   bool
 }
 
 func (t *teeReader) Read(p []byte) (int, error) {
 	n, err := t.rc.Read(p)
-	if n > 0 && t.f != nil {
-		t.h.Write(p[:n])
+	if n > 0 && t.pw != nil {
 		t.n += int64(n)
-		if _, werr := t.f.Write(p[:n]); werr != nil || t.n > t.desc.Size {
-			t.abandon()
+		if t.n > t.size {
+			t.finish(errAbandoned)
+		} else if _, werr := t.pw.Write(p[:n]); werr != nil {
+			t.finish(werr)
 		}
 	}
-	if errors.Is(err, io.EOF) {
-		t.finish()
+	if t.pw != nil && err != nil {
+		if t.auto && err == io.EOF {
+			t.finish(nil)
+		} else if err != io.EOF {
+			t.finish(err)
+		}
 	}
 	return n, err
 }
 
-// finish renames the temporary file into the cache when the bytes
-// verified, else removes it.
-func (t *teeReader) finish() {
-	if t.f == nil {
+// finish ends the content Push reads: with io.EOF when err is nil (the
+// bytes verified), else with err; and waits for Push to return.
+func (t *teeReader) finish(err error) {
+	if t.pw == nil {
 		return
 	}
-	if t.n != t.desc.Size || digest.NewDigest(t.desc.Digest.Algorithm(), t.h) != t.desc.Digest {
-		t.abandon()
-		return
+	t.pw.CloseWithError(err) // nil: io.EOF
+	t.pw = nil
+	<-t.pushed
+}
+
+// done is the layer path's verdict: the bytes are offered as complete
+// when the unpacker verified them (err is nil) and all were read. It
+// returns err.
+func (t *teeReader) done(err error) error {
+	if err == nil && t.n == t.size {
+		t.finish(nil)
 	}
-	name := t.f.Name()
-	err := t.f.Close()
-	t.f = nil
-	if err == nil {
-		if err = os.MkdirAll(filepath.Dir(t.dst), 0o755); err == nil {
-			err = os.Rename(name, t.dst)
+	t.finish(errAbandoned)
+	return err
+}
+
+// Close offers the content as complete when it was read whole and
+// verified by a reader that stopped at the announced size without asking
+// for io.EOF, discards it otherwise, and closes the source.
+func (t *teeReader) Close() error {
+	if t.pw != nil && t.auto && t.n == t.size {
+		if _, err := t.rc.Read(make([]byte, 1)); err == io.EOF {
+			t.finish(nil)
 		}
 	}
-	if err != nil {
-		os.Remove(name)
-	}
-}
-
-func (t *teeReader) abandon() {
-	if t.f != nil {
-		t.f.Close()
-		os.Remove(t.f.Name())
-		t.f = nil
-	}
-}
-
-// Close caches the content if it was read whole (a reader that stops at
-// the announced size without asking for EOF), then closes the source.
-func (t *teeReader) Close() error {
-	if t.n == t.desc.Size {
-		t.finish()
-	}
-	t.abandon()
+	t.finish(errAbandoned)
 	return t.rc.Close()
+}
+
+// verifiedReadCloser is a verifying reader of rc that closes rc.
+type verifiedReadCloser struct {
+	io.Reader
+	io.Closer
+}
+
+func verifying(rc io.ReadCloser, d ocispec.Descriptor) io.ReadCloser {
+	return verifiedReadCloser{verify.NewReader(rc, d, nil), rc}
 }
 
 // cachedSource is a [resolve.Source] that answers digests from the blob
@@ -212,21 +267,21 @@ type cacheRefFetcher interface {
 }
 
 func (s *cachedSource) Resolve(ctx context.Context, reference string) (ocispec.Descriptor, error) {
-	if d, ok := s.cachedManifest(reference); ok {
+	if d, _, ok := s.cachedManifest(ctx, reference); ok {
 		return d, nil
 	}
 	return s.src.Resolve(ctx, reference)
 }
 
 func (s *cachedSource) Fetch(ctx context.Context, target ocispec.Descriptor) (io.ReadCloser, error) {
-	if rc, _, ok := s.cache.open(target.Digest, target.Size); ok {
+	if rc, ok := s.cache.open(ctx, target); ok {
 		return rc, nil
 	}
 	rc, err := s.src.Fetch(ctx, target)
 	if err != nil {
 		return nil, err
 	}
-	return s.cache.tee(rc, target), nil
+	return s.cache.tee(ctx, verifying(rc, target), target, true), nil
 }
 
 func (s *cachedSource) Tags(ctx context.Context, last string, fn func(tags []string) error) error {
@@ -247,10 +302,8 @@ func (s *cachedSource) Referrers(ctx context.Context, desc ocispec.Descriptor, a
 // FetchReference answers a cached digest from the cache, and otherwise
 // asks the source (in one round trip when it can) and caches the content.
 func (s *cachedSource) FetchReference(ctx context.Context, reference string) (ocispec.Descriptor, io.ReadCloser, error) {
-	if d, ok := s.cachedManifest(reference); ok {
-		if rc, _, ok := s.cache.open(d.Digest, d.Size); ok {
-			return d, rc, nil
-		}
+	if d, body, ok := s.cachedManifest(ctx, reference); ok {
+		return d, io.NopCloser(bytes.NewReader(body)), nil
 	}
 	var (
 		d   ocispec.Descriptor
@@ -265,36 +318,28 @@ func (s *cachedSource) FetchReference(ctx context.Context, reference string) (oc
 	if err != nil {
 		return ocispec.Descriptor{}, nil, err
 	}
-	return d, s.cache.tee(rc, d), nil
+	return d, s.cache.tee(ctx, verifying(rc, d), d, true), nil
 }
 
-// cachedManifest returns the descriptor of a digest reference the cache
-// holds, its media type read from the content's mediaType field (the
-// resolver verifies the content and its shape anyway).
-func (s *cachedSource) cachedManifest(reference string) (ocispec.Descriptor, bool) {
+// cachedManifest returns the descriptor and content of a digest reference
+// the cache holds, its media type read from the content's mediaType field
+// (the resolver verifies the content and its shape anyway).
+func (s *cachedSource) cachedManifest(ctx context.Context, reference string) (ocispec.Descriptor, []byte, bool) {
 	d, err := digest.Parse(reference)
 	if err != nil {
-		return ocispec.Descriptor{}, false
+		return ocispec.Descriptor{}, nil, false
 	}
-	rc, size, ok := s.cache.open(d, -1)
+	body, ok := s.cache.manifest(ctx, d)
 	if !ok {
-		return ocispec.Descriptor{}, false
-	}
-	defer rc.Close()
-	if size > resolve.MaxManifestSize {
-		return ocispec.Descriptor{}, false
-	}
-	body, err := io.ReadAll(rc)
-	if err != nil {
-		return ocispec.Descriptor{}, false
+		return ocispec.Descriptor{}, nil, false
 	}
 	var shape struct {
 		MediaType string `json:"mediaType"`
 	}
 	if json.Unmarshal(body, &shape) != nil || shape.MediaType == "" {
-		return ocispec.Descriptor{}, false
+		return ocispec.Descriptor{}, nil, false
 	}
-	return ocispec.Descriptor{MediaType: shape.MediaType, Digest: d, Size: size}, true
+	return ocispec.Descriptor{MediaType: shape.MediaType, Digest: d, Size: int64(len(body))}, body, true
 }
 
 // cacheRandom returns 8 random hex digits for unique temporary names.
@@ -308,112 +353,46 @@ func cacheRandom() string {
 func installIsLayout(ref string) bool { return strings.HasPrefix(ref, resolve.LayoutPrefix) }
 
 // layerReader opens a layer for unpack.Layer, which verifies its digest
-// and size as it reads: the cache does not hash the bytes a second time.
-// A cached copy is read as is; a fetched one is teed into a temporary
-// file. done must be called with the unpacker's error: a verified fetch
-// is kept in the cache, a cached copy that failed its digest is removed
-// from it (and the error says so), anything else is discarded.
+// and size as it reads: a cached copy is not hashed a second time (only
+// when unpacking it failed, to tell a spoiled copy), and a fetched one is
+// offered to the cache as complete only once the unpacker verified it.
+// done must be called with the unpacker's error: a cached copy that fails
+// its digest is removed from the cache (and the error says so).
 func (s *cachedSource) layerReader(ctx context.Context, l ocispec.Descriptor) (io.ReadCloser, func(error) error, error) {
 	c := s.cache
-	if p, ok := c.path(l.Digest); ok {
-		if f, err := os.Open(p); err == nil {
-			if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() == l.Size {
-				return f, func(err error) error {
-					// A failure may come from a copy spoiled on disk: the
-					// copy is hashed then (only then), and dropped if so.
-					if err != nil && !errors.Is(err, context.Canceled) && !c.holds(p, l) {
-						os.Remove(p)
-						return fmt.Errorf("extension: cached blob %s is corrupt (removed from the cache; try again): %w", l.Digest, err)
-					}
-					return err
-				}, nil
+	if rc, err := c.c.Fetch(ctx, l); err == nil {
+		return rc, func(err error) error {
+			// The context's own end is not the copy's fault.
+			if err != nil && ctx.Err() == nil {
+				if herr := c.holds(ctx, l); herr != nil {
+					_ = c.c.Delete(ctx, l)
+					return corrupt(l.Digest, err)
+				}
 			}
-			f.Close()
-		}
+			return err
+		}, nil
 	}
 	rc, err := s.src.Fetch(ctx, l)
 	if err != nil {
 		return nil, nil, err
 	}
-	t := s.cache.rawTee(rc, l)
+	t := c.tee(ctx, rc, l, false)
 	return t, t.done, nil
 }
 
-// holds reports whether the file at p hashes to desc.
-func (c *blobCache) holds(p string, desc ocispec.Descriptor) bool {
-	f, err := os.Open(p)
+// holds reads the cached copy of desc again, verifying it: nil when it
+// hashes right or could not be read (it may have been pruned meanwhile:
+// then it is not known to be spoiled), the digest or size error when it
+// does not.
+func (c *blobCache) holds(ctx context.Context, desc ocispec.Descriptor) error {
+	rc, err := c.c.Fetch(ctx, desc)
 	if err != nil {
-		return false
+		return nil
 	}
-	defer f.Close()
-	_, err = io.Copy(io.Discard, verify.NewReader(f, desc, nil))
-	return err == nil
-}
-
-// rawTee is tee without hashing: the caller verifies the bytes and says
-// so with done.
-func (c *blobCache) rawTee(rc io.ReadCloser, desc ocispec.Descriptor) *rawTeeReader {
-	t := &rawTeeReader{rc: rc}
-	p, ok := c.path(desc.Digest)
-	if !ok || desc.Size < 0 {
-		return t
-	}
-	f, err := os.CreateTemp(c.tmpDir(), desc.Digest.Encoded()[:min(16, len(desc.Digest.Encoded()))]+"-*")
-	if err == nil {
-		t.f, t.dst, t.size = f, p, desc.Size
-	}
-	return t
-}
-
-type rawTeeReader struct {
-	rc   io.ReadCloser
-	f    *os.File // nil when not caching
-	dst  string
-	n    int64
-	size int64
-}
-
-func (t *rawTeeReader) Read(p []byte) (int, error) {
-	n, err := t.rc.Read(p)
-	if n > 0 && t.f != nil {
-		t.n += int64(n)
-		if _, werr := t.f.Write(p[:n]); werr != nil || t.n > t.size {
-			t.discard()
-		}
-	}
-	return n, err
-}
-
-func (t *rawTeeReader) Close() error { return t.rc.Close() }
-
-// done keeps the copy when the bytes verified (err is nil) and all of
-// them were written, and discards it otherwise; it returns err.
-func (t *rawTeeReader) done(err error) error {
-	if t.f == nil {
+	defer rc.Close()
+	_, err = io.Copy(io.Discard, verify.NewReader(rc, desc, nil))
+	if errors.Is(err, verify.ErrDigest) || errors.Is(err, verify.ErrSize) {
 		return err
-	}
-	if err != nil || t.n != t.size {
-		t.discard()
-		return err
-	}
-	name := t.f.Name()
-	cerr := t.f.Close()
-	t.f = nil
-	if cerr == nil {
-		if cerr = os.MkdirAll(filepath.Dir(t.dst), 0o755); cerr == nil {
-			cerr = os.Rename(name, t.dst)
-		}
-	}
-	if cerr != nil {
-		os.Remove(name) // not cached: the install itself is fine
 	}
 	return nil
-}
-
-func (t *rawTeeReader) discard() {
-	if t.f != nil {
-		t.f.Close()
-		os.Remove(t.f.Name())
-		t.f = nil
-	}
 }

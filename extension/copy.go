@@ -13,8 +13,8 @@ import (
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
 
-	"pgoci/internal/ocilayout"
 	"pgoci/internal/verify"
+	"pgoci/ocilayout"
 	"pgoci/resolve"
 	"pgoci/trust/referrers"
 )

@@ -14,7 +14,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"pgoci/internal/ocilayout"
+	"pgoci/ocilayout"
 	"pgoci/resolve"
 )
 

@@ -12,8 +12,8 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2/registry/remote"
 
-	"pgoci/internal/ocilayout"
 	"pgoci/internal/testregistry"
+	"pgoci/ocilayout"
 	"pgoci/resolve"
 )
 

@@ -8,7 +8,7 @@
 // (`make install DESTDIR=/tmp/stage`), then pack that tree once per
 // platform and PostgreSQL major and group the images in one index:
 //
-//	store, _ := oci.New("/tmp/oci")            // or remote.NewRepository("ghcr.io/acme/postgis")
+//	store, _ := ocilayout.New("/tmp/oci")      // or remote.NewRepository("ghcr.io/acme/postgis")
 //	img, err := extension.Pack(ctx, store, "/tmp/stage", extension.Build{
 //		Platform: ocispec.Platform{OS: "linux", Architecture: "amd64"},
 //		Metadata: labels.Metadata{PG: labels.PG{Major: 18}, Libc: labels.Libc{Family: "glibc", Version: "2.36"}},
@@ -180,14 +180,19 @@
 //
 // # Cache and lock file
 //
-// Blobs, manifests and indexes are cached by digest under
-// os.UserCacheDir()/pgoci (RootOptions.CacheDir; "-" for none): bytes
-// are teed into a temporary file while they are verified and renamed into
-// <cache>/blobs/sha256/<hex> only when they hashed right, so processes may
-// share a cache. Reading a cached blob verifies it again, and a blob that
-// no longer hashes right is dropped. A repeated install of a digest
-// reference makes no request; one by tag makes one (the tag's manifest or
-// index). OCI layout references are not cached.
+// Blobs, manifests and indexes are cached by digest in a
+// [blobcache.Cache] in RootOptions.CacheDir ("-" for none), by default
+// [blobcache.DefaultDir]: $PGOCI_CACHE_DIR, else os.UserCacheDir()/pgoci,
+// else a directory private to the user under os.TempDir() (a container
+// with no HOME). RootOptions.Cache takes a cache opened with a size
+// bound (least recently used blobs go first), or any other [BlobCache].
+// Bytes are streamed into the cache while they are verified and kept only
+// when they hashed right, so processes may share a cache. The installer
+// trusts no cache: what it reads from one is verified again (layers by
+// the unpacker, which hashes them once anyway), and a blob that no longer
+// hashes right is deleted. A repeated install of a digest reference makes
+// no request; one by tag makes one (the tag's manifest or index). OCI
+// layout references are not cached.
 //
 // Every install records name -> reference -> digests in a lock file
 // (<state>/lock.json by default). A later install of the same reference

@@ -7,14 +7,15 @@ import (
 	"os"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"oras.land/oras-go/v2/content/oci"
 
 	"pgoci/extension"
 	"pgoci/labels"
+	"pgoci/ocilayout"
 )
 
 // Pack the demo extension tree for two architectures into an OCI image
-// layout directory and tag the index. The digests are the same on every
+// layout directory (package ocilayout: several build jobs may pack into
+// one at once) and tag the index. The digests are the same on every
 // machine: packing is reproducible.
 func Example_pack() {
 	ctx := context.Background()
@@ -23,7 +24,7 @@ func Example_pack() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	store, err := oci.New(dir)
+	store, err := ocilayout.New(dir) // safe when several jobs pack into one layout
 	if err != nil {
 		log.Fatal(err)
 	}

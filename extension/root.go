@@ -53,10 +53,15 @@ type RootOptions struct {
 	// LibraryPath lists directories on the server's LD_LIBRARY_PATH
 	// beyond <Root>/system, for the link check. Default: none.
 	LibraryPath []string
-	// CacheDir is the content-addressed blob cache. Default:
-	// os.UserCacheDir()/pgoci; "-" disables the cache. OCI layout
-	// references (oci:DIR) are never cached: they are local already.
+	// CacheDir is the content-addressed blob cache, a [blobcache.Cache]
+	// without a bound. Default: [blobcache.DefaultDir] ($PGOCI_CACHE_DIR,
+	// else os.UserCacheDir()/pgoci, else a private directory under
+	// os.TempDir()); "-" disables the cache. OCI layout references
+	// (oci:DIR) are never cached: they are local already.
 	CacheDir string
+	// Cache, when set, is the blob cache, and CacheDir is ignored: a
+	// [blobcache.Cache] opened with a bound, or another [BlobCache].
+	Cache BlobCache
 	// Remote configures registry access (credentials, plain HTTP).
 	Remote resolve.RemoteOptions
 	// Policy is the compatibility policy. Default: [resolve.Default].
@@ -153,6 +158,10 @@ func targetUnset(t resolve.Target) bool {
 // creates it).
 func (r *Root) blobCache() (*blobCache, error) {
 	r.cacheOnce.Do(func() {
+		if r.opts.Cache != nil {
+			r.cache = &blobCache{c: r.opts.Cache}
+			return
+		}
 		if r.opts.CacheDir == "-" {
 			return
 		}

@@ -27,7 +27,7 @@ func commands() []command {
 	return []command{
 		packCommand(), indexCommand(), inspectCommand(), resolveCommand(), installCommand(),
 		syncCommand(), uninstallCommand(), pruneCommand(), listCommand(), verifyCommand(), repairCommand(), settingsCommand(), statusCommand(),
-		catalogCommand(), copyCommand(), signCommand(),
+		catalogCommand(), cacheCommand(), copyCommand(), signCommand(),
 		unpackCommand(), helpCommand(), versionCommand(),
 	}
 }

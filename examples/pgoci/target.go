@@ -6,7 +6,7 @@ import (
 
 	"oras.land/oras-go/v2"
 
-	"pgoci/internal/ocilayout"
+	"pgoci/ocilayout"
 	"pgoci/resolve"
 )
 

@@ -97,3 +97,53 @@ func TestStoreReadsOras(t *testing.T) {
 		t.Errorf("oras-go resolves v1-copy to %v, %v", d.Digest, err)
 	}
 }
+
+// TestOrasLosesTags is why this package exists: two oras-go OCI stores on
+// one directory (two processes, each with its own handle) lose each
+// other's tags, while two Stores keep both.
+func TestOrasLosesTags(t *testing.T) {
+	ctx := context.Background()
+	tagTwice := func(t *testing.T, open func(dir string) (oras.Target, error)) []string {
+		t.Helper()
+		dir := t.TempDir()
+		a, err := open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range []struct {
+			st  oras.Target
+			tag string
+		}{{a, "from-a"}, {b, "from-b"}} {
+			d, err := oras.PackManifest(ctx, w.st, oras.PackManifestVersion1_1, "application/example",
+				oras.PackManifestOptions{ManifestAnnotations: map[string]string{"writer": w.tag}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.st.Tag(ctx, d, w.tag); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ro, err := oci.NewFromFS(ctx, os.DirFS(dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tags []string
+		if err := ro.Tags(ctx, "", func(ts []string) error { tags = append(tags, ts...); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return tags
+	}
+	orasTags := tagTwice(t, func(dir string) (oras.Target, error) { return oci.New(dir) })
+	// The package documentation says so: a new oras-go that keeps both
+	// tags should make this fail, and the documentation change.
+	if len(orasTags) != 1 {
+		t.Errorf("oras-go's OCI store, two handles on one layout: tags %v, want one of the two lost (see doc.go, \"Why not oras-go's oci.New\")", orasTags)
+	}
+	if got := tagTwice(t, func(dir string) (oras.Target, error) { return New(dir) }); len(got) != 2 {
+		t.Errorf("two Stores on one layout: tags %v, want from-a and from-b", got)
+	}
+}
