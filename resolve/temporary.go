@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"oras.land/oras-go/v2/errdef"
 	"oras.land/oras-go/v2/registry/remote/auth"
@@ -82,7 +83,7 @@ func IsTemporary(err error) bool {
 		return true
 	}
 	var urlErr *url.Error
-	if errors.As(err, &urlErr) && errors.Is(urlErr.Err, io.EOF) {
+	if errors.As(err, &urlErr) && (errors.Is(urlErr.Err, io.EOF) || closedBeforeAnswer(urlErr.Err)) {
 		return true // the server closed the connection before answering
 	}
 	var (
@@ -97,4 +98,12 @@ func IsTemporary(err error) bool {
 		return netErr.Timeout()
 	}
 	return false
+}
+
+// closedBeforeAnswer reports net/http's unexported error for a connection the
+// server closed before any byte of the answer: depending on which of the
+// transport's goroutines sees the close first, the same event comes back as
+// io.EOF or as this error, which only its text identifies.
+func closedBeforeAnswer(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "server closed idle connection")
 }

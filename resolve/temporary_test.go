@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -184,6 +185,9 @@ func TestIsTemporary(t *testing.T) {
 		{"connection closed before an answer", func(t *testing.T) error {
 			_, err := ResolveReference(ctx, ln.Addr().String()+"/ext/vector:1.0", server18(), Options{Remote: noRetry(t)})
 			return err
+		}, true},
+		{"connection closed, as net/http says it on a reused connection", func(t *testing.T) error {
+			return &url.Error{Op: "Get", URL: "http://r/v2/", Err: errors.New("http: server closed idle connection")}
 		}, true},
 		{"connection reset", func(t *testing.T) error {
 			return resolveWith(t, &testregistry.Fault{Kind: testregistry.FaultReset, Times: -1}, ctx, server18())
