@@ -3,7 +3,12 @@
 //
 //	benchcmd gen -files 1000 -size 60MiB -out layer.tar   # writes layer.tar, .tar.zst, .tar.gz
 //	benchcmd gen -in tree.tar -out layer.tar              # a given tar instead of a generated one
-//	benchcmd unpack -blob layer.tar.zst -dst dir [-durable] # prints seconds and peak RSS
+//	benchcmd unpack -blob layer.tar.zst -dst dir [-durable] [-filedigest] # prints seconds and peak RSS
+//
+// unpack checks the blob's digest and size and, unless -diffid=false, the
+// diff_id of the uncompressed tar (both computed in an untimed pass first,
+// as a registry's manifest and config would give them), as the pgoci CLI
+// does.
 package main
 
 import (
@@ -117,6 +122,8 @@ func run(args []string) error {
 	blob := fs.String("blob", "", "layer blob (.tar, .tar.zst or .tar.gz)")
 	dst := fs.String("dst", "", "destination directory (must not exist)")
 	durable := fs.Bool("durable", false, "fsync before the rename")
+	diffID := fs.Bool("diffid", true, "check the diff_id of the uncompressed tar, as the CLI does")
+	fileDigest := fs.Bool("filedigest", false, "hash each file as it is written (Options.FileDigest), as the installer does")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the unpack here")
 	fs.Parse(args)
 
@@ -134,6 +141,17 @@ func run(args []string) error {
 		return err
 	}
 	desc := ocispec.Descriptor{MediaType: mt, Digest: d, Size: size}
+	opts := unpack.Options{Durable: *durable}
+	var diff digest.Digest
+	if *diffID {
+		if diff, err = diffIDOf(*blob, mt); err != nil {
+			return err
+		}
+	}
+	files := 0
+	if *fileDigest {
+		opts.FileDigest = func(string, int64, digest.Digest) { files++ }
+	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
@@ -148,10 +166,14 @@ func run(args []string) error {
 	start := time.Now()
 	st, err := unpack.Apply(context.Background(), *dst, []unpack.LayerSource{{
 		Descriptor: desc,
+		DiffID:     diff,
 		Open:       func(context.Context) (io.ReadCloser, error) { return os.Open(*blob) },
-	}}, unpack.Options{Durable: *durable})
+	}}, opts)
 	if err != nil {
 		return err
+	}
+	if *fileDigest && int64(files) != st.Files {
+		return fmt.Errorf("FileDigest called %d times for %d files", files, st.Files)
 	}
 	maxRSS, user, sys := usage()
 	fmt.Printf("seconds=%.3f files=%d bytes_out=%d maxrss_mib=%.1f cpu_user=%.3f cpu_sys=%.3f\n",
@@ -170,4 +192,35 @@ func digestFile(p string) (digest.Digest, int64, error) {
 	dg := digest.Canonical.Digester()
 	n, err := io.Copy(dg.Hash(), f)
 	return dg.Digest(), n, err
+}
+
+// diffIDOf is the digest of the blob's uncompressed tar.
+func diffIDOf(p, mt string) (digest.Digest, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	var r io.Reader = f
+	switch mt {
+	case ocispec.MediaTypeImageLayerZstd:
+		zr, err := zstd.NewReader(f)
+		if err != nil {
+			return "", err
+		}
+		defer zr.Close()
+		r = zr
+	case ocispec.MediaTypeImageLayerGzip:
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			return "", err
+		}
+		defer zr.Close()
+		r = zr
+	}
+	dg := digest.Canonical.Digester()
+	if _, err := io.Copy(dg.Hash(), r); err != nil {
+		return "", err
+	}
+	return dg.Digest(), nil
 }
