@@ -1,12 +1,13 @@
 package unpack
 
 import (
-	"archive/tar"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"os"
+	"sync"
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -39,39 +40,67 @@ func Layer(ctx context.Context, root *os.Root, r io.Reader, desc ocispec.Descrip
 	if over(desc.Size, maxBlobSize(opts.Limits.TotalBytes)) {
 		return st, limitErr("TotalBytes", desc.Size, opts.Limits.TotalBytes)
 	}
-	v, err := newVerifier(r, desc, opts.Progress)
-	if err != nil {
-		return st, err
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	pipe := newBufPipe(ctx)
-	prod := &producer{v: v, comp: comp, lim: opts.Limits, diffID: opts.DiffID, pipe: pipe}
-	done := make(chan error, 1)
-	go func() {
-		err := prod.run()
-		pipe.close(err)
-		done <- err
-	}()
+	// feeder -> producer -> tar stage (this goroutine), with the diff_id
+	// hashed on a goroutine of its own from the same chunks.
+	fl := newFlow(ctx)
+	in := newQueue(fl)
+	fd, err := newFeeder(r, desc, opts.Progress, in)
+	if err != nil {
+		return st, err
+	}
+	if opts.DiffID != "" {
+		if err := opts.DiffID.Validate(); err != nil {
+			return st, fmt.Errorf("%w: diff_id %q: %v", ErrBadDescriptor, opts.DiffID, err)
+		}
+	}
+	tarQ := newQueue(fl)
+	prod := &producer{in: &chunkReader{q: in}, desc: desc, comp: comp, lim: opts.Limits, pool: newPool(), outs: []*queue{tarQ}}
+	// An uncompressed layer's diff_id is its digest: the feeder's hash
+	// checks both.
+	var diffDone chan error
+	if opts.DiffID != "" && (comp != compNone || opts.DiffID != desc.Digest) {
+		diffQ := newQueue(fl)
+		prod.outs = append(prod.outs, diffQ)
+		diffDone = make(chan error, 1)
+		go func() { diffDone <- hasher(diffQ, opts.DiffID) }()
+	}
+	var wg sync.WaitGroup
+	wg.Go(fd.run)
+	wg.Go(prod.run)
 
-	a := newApplier(ctx, root, opts, &st)
-	aerr := a.run(tar.NewReader(pipe))
+	src := &chunkReader{q: tarQ}
+	a := newApplier(ctx, root, opts, &st, src)
+	aerr := a.run()
 	if aerr == nil {
 		// Past the end-of-archive marker: drain, so trailing bytes are
 		// hashed and the verdict of the producer arrives.
-		_, aerr = io.Copy(io.Discard, pipe)
+		aerr = src.skip(math.MaxInt64)
+		if aerr == io.EOF {
+			aerr = nil
+		}
 	}
 	if aerr != nil {
-		pipe.close(errStopped)
+		fl.halt()
 	}
-	perr := <-done
+	src.close()
+	wg.Wait()
+	perr := tarQ.err // the producer's verdict, the feeder's included
+	var derr error
+	if diffDone != nil {
+		derr = <-diffDone
+	}
 
-	st.BytesIn = v.n.Load()
+	st.BytesIn = fd.n
 	st.BytesOut = prod.out
 	st.Duration = time.Since(start)
-	if perr != nil && !errors.Is(perr, errStopped) {
+	switch {
+	case perr != nil && !errors.Is(perr, errStopped):
 		return st, perr // the stream's own failure explains any tar error
+	case derr != nil && !errors.Is(derr, errStopped):
+		return st, derr
 	}
 	return st, aerr
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"sync/atomic"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -19,50 +18,81 @@ import (
 	_ "crypto/sha512"
 )
 
-// verifier counts and hashes the compressed bytes as they are read. It
-// refuses to read past the descriptor's size, so a lying descriptor cannot
-// make it read (or the caller allocate) more.
-type verifier struct {
+// feeder reads the blob in chunks on its own goroutine: it counts and
+// hashes every byte, refuses to read past the descriptor's size (so a
+// lying descriptor cannot make it read, or the caller allocate, more), and
+// hands the chunks to the decompressor while it hashes them. It ends its
+// queue with its verdict: nil only when the blob had exactly the size and
+// digest of its descriptor.
+type feeder struct {
 	r        io.Reader
 	d        digest.Digester
 	desc     ocispec.Descriptor
-	n        atomic.Int64 // read so far; read by the ratio guard
+	n        int64 // read so far
 	progress func(done, total int64)
-	reported int64
+	pool     *pool
+	out      *queue
 }
 
-func newVerifier(r io.Reader, desc ocispec.Descriptor, progress func(done, total int64)) (*verifier, error) {
+func newFeeder(r io.Reader, desc ocispec.Descriptor, progress func(done, total int64), out *queue) (*feeder, error) {
 	if err := desc.Digest.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: digest %q: %v", ErrBadDescriptor, desc.Digest, err)
 	}
 	if desc.Size < 0 {
 		return nil, fmt.Errorf("%w: size %d", ErrBadDescriptor, desc.Size)
 	}
-	return &verifier{r: r, d: desc.Digest.Algorithm().Digester(), desc: desc, progress: progress}, nil
+	return &feeder{r: r, d: desc.Digest.Algorithm().Digester(), desc: desc, progress: progress, pool: newPool(), out: out}, nil
 }
 
-func (v *verifier) Read(p []byte) (int, error) {
-	n := v.n.Load()
-	if rest := readAllowance(v.desc.Size, n); int64(len(p)) > rest {
-		p = p[:rest] // one byte past the size is enough to know it lies
-	}
-	m, err := v.r.Read(p)
-	if m > 0 {
-		v.d.Hash().Write(p[:m])
-		n = v.n.Add(int64(m))
-		if n > v.desc.Size {
-			return m, detail(ErrSizeMismatch, "blob %s is longer than its descriptor size %d", v.desc.Digest, v.desc.Size)
+func (f *feeder) run() { f.out.close(f.feed()) }
+
+func (f *feeder) feed() error {
+	var reported int64
+	h := f.d.Hash()
+	for {
+		c := f.pool.get()
+		if rest := readAllowance(f.desc.Size, f.n); int64(len(c.b)) > rest {
+			c.b = c.b[:rest] // one byte past the size is enough to know it lies
 		}
-		if v.progress != nil && n-v.reported >= 1<<20 {
-			v.reported = n
-			v.progress(n, v.desc.Size)
+		m, err := fill(f.r, c.b)
+		if m > 0 {
+			c.b = c.b[:m]
+			f.n += int64(m)
+			// The decompressor reads the chunk while it is hashed here.
+			c.refs.Store(2)
+			if serr := f.out.send(c); serr != nil {
+				return serr
+			}
+			h.Write(c.b)
+			c.release()
+			if f.n > f.desc.Size {
+				return detail(ErrSizeMismatch, "blob %s is longer than its descriptor size %d", f.desc.Digest, f.desc.Size)
+			}
+			if f.progress != nil && f.n-reported >= 1<<20 {
+				reported = f.n
+				f.progress(f.n, f.desc.Size)
+			}
+		} else {
+			f.pool.put(c)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
 		}
 	}
-	if err == io.EOF && n < v.desc.Size {
+	if f.n != f.desc.Size {
 		// Ends short: a truncated download, reported as a size mismatch.
-		return m, detail(ErrSizeMismatch, "blob %s: read %d bytes, descriptor says %d", v.desc.Digest, n, v.desc.Size)
+		return detail(ErrSizeMismatch, "blob %s: read %d bytes, descriptor says %d", f.desc.Digest, f.n, f.desc.Size)
 	}
-	return m, err
+	if got := f.d.Digest(); got != f.desc.Digest {
+		return detail(ErrDigestMismatch, "blob: descriptor says %s, content hashes to %s", f.desc.Digest, got)
+	}
+	if f.progress != nil {
+		f.progress(f.n, f.desc.Size)
+	}
+	return nil
 }
 
 // readAllowance is how many more bytes may be read after n of a blob of
@@ -80,61 +110,49 @@ func readAllowance(size, n int64) int64 {
 	return rest
 }
 
-// finish reads the rest of the stream (which must be empty) and checks the
-// size and digest.
-func (v *verifier) finish() error {
-	var one [1]byte
-	for {
-		m, err := v.Read(one[:])
-		if m > 0 {
-			return detail(ErrTrailingData, "blob %s: bytes after the end of the compressed stream", v.desc.Digest)
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
-		}
-	}
-	if n := v.n.Load(); n != v.desc.Size {
-		return detail(ErrSizeMismatch, "blob %s: read %d bytes, descriptor says %d", v.desc.Digest, n, v.desc.Size)
-	}
-	if got := v.d.Digest(); got != v.desc.Digest {
-		return detail(ErrDigestMismatch, "blob: descriptor says %s, content hashes to %s", v.desc.Digest, got)
-	}
-	if v.progress != nil {
-		v.progress(v.n.Load(), v.desc.Size)
-	}
-	return nil
-}
-
-// producer runs in its own goroutine: verifier -> decompressor -> pipe, with
-// the byte limits, the ratio guard and the optional diff_id hash.
+// producer runs in its own goroutine: feeder's chunks -> decompressor ->
+// chunks for the tar stage and the diff_id hasher, with the byte limits
+// and the ratio guard.
 type producer struct {
-	v      *verifier
-	comp   compression
-	lim    Limits
-	diffID digest.Digest
-	pipe   *bufPipe
-	out    int64 // uncompressed bytes produced; owned by this goroutine
-	diff   digest.Digester
+	in   *chunkReader // the feeder's chunks
+	desc ocispec.Descriptor
+	comp compression
+	lim  Limits
+	pool *pool
+	outs []*queue
+	out  int64 // uncompressed bytes produced; owned by this goroutine
 }
 
-// run produces the whole stream and returns the first error; the caller
-// closes the pipe with it.
-func (p *producer) run() error {
-	if p.diffID != "" {
-		if err := p.diffID.Validate(); err != nil {
-			return fmt.Errorf("%w: diff_id %q: %v", ErrBadDescriptor, p.diffID, err)
+// run produces the whole stream and closes the output queues with the
+// first error, or nil.
+func (p *producer) run() {
+	err := p.produce()
+	if err != nil {
+		select {
+		case <-p.in.q.f.stop:
+			// The tar stage gave up first: whatever the decoder made of
+			// that is no verdict on the stream.
+			err = errStopped
+		default:
 		}
-		p.diff = p.diffID.Algorithm().Digester()
 	}
-	br := bufio.NewReaderSize(p.v, 64<<10)
+	for _, q := range p.outs {
+		q.close(err)
+	}
+	p.in.close()
+	if err != nil {
+		// The feeder must not wait on a queue nobody reads.
+		p.in.q.f.halt()
+	}
+}
+
+func (p *producer) produce() error {
+	br := bufio.NewReaderSize(p.in, 64<<10)
 	head, err := br.Peek(512)
 	if err != nil && err != io.EOF {
 		return err
 	}
-	if err := checkMagic(p.comp, p.v.desc.MediaType, head); err != nil {
+	if err := checkMagic(p.comp, p.desc.MediaType, head); err != nil {
 		return err
 	}
 	switch p.comp {
@@ -148,15 +166,25 @@ func (p *producer) run() error {
 	if err != nil {
 		return err
 	}
-	if err := p.v.finish(); err != nil {
-		return err
-	}
-	if p.diff != nil {
-		if got := p.diff.Digest(); got != p.diffID {
-			return detail(ErrDiffIDMismatch, "config says %s, uncompressed layer hashes to %s", p.diffID, got)
+	return p.finish(br)
+}
+
+// finish reads the rest of the blob, which must be empty; the feeder's
+// verdict on size and digest arrives as the end of its queue.
+func (p *producer) finish(br *bufio.Reader) error {
+	var one [1]byte
+	for {
+		m, err := br.Read(one[:])
+		if m > 0 {
+			return detail(ErrTrailingData, "blob %s: bytes after the end of the compressed stream", p.desc.Digest)
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
 		}
 	}
-	return nil
 }
 
 // gunzip decodes one or more concatenated gzip members; anything else after
@@ -180,7 +208,7 @@ func (p *producer) gunzip(br *bufio.Reader) error {
 			if err != nil && err != io.EOF {
 				return err
 			}
-			return detail(ErrTrailingData, "blob %s: bytes after the gzip stream", p.v.desc.Digest)
+			return detail(ErrTrailingData, "blob %s: bytes after the gzip stream", p.desc.Digest)
 		}
 		if err := zr.Reset(br); err != nil {
 			return gzipErr(err, true)
@@ -212,14 +240,14 @@ func (p *producer) unzstd(br *bufio.Reader) error {
 	}
 	defer zr.Close()
 	err = p.copy(zr)
-	zr.Close() // waits for its reading goroutine, so the hash is final
+	zr.Close() // waits for its goroutines: nothing else reads br now
 	switch {
 	case err == nil || isOurs(err):
 		return err
 	case errors.Is(err, zstd.ErrWindowSizeExceeded), errors.Is(err, zstd.ErrDecoderSizeExceeded):
 		return &LimitError{Limit: "WindowBytes", Value: p.lim.WindowBytes + 1, Max: p.lim.WindowBytes}
 	case errors.Is(err, zstd.ErrMagicMismatch) && p.out > 0:
-		return detail(ErrTrailingData, "blob %s: bytes after the zstd stream", p.v.desc.Digest)
+		return detail(ErrTrailingData, "blob %s: bytes after the zstd stream", p.desc.Digest)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Errorf("%w: zstd: %v", ErrTruncated, err)
 	}
@@ -248,13 +276,14 @@ func isOurs(err error) bool {
 		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
-// copy moves decompressed bytes into pipe buffers, enforcing TotalBytes and
-// the ratio guard per buffer.
+// copy moves decompressed bytes into chunks for the output queues,
+// enforcing TotalBytes and the ratio guard per chunk.
 func (p *producer) copy(r io.Reader) error {
 	for {
-		buf := p.pipe.buffer()
-		n, err := fill(r, buf)
+		c := p.pool.get()
+		n, err := fill(r, c.b)
 		if n > 0 {
+			c.b = c.b[:n]
 			p.out += int64(n)
 			if over(p.out, p.lim.TotalBytes) {
 				return limitErr("TotalBytes", p.out, p.lim.TotalBytes)
@@ -262,12 +291,11 @@ func (p *producer) copy(r io.Reader) error {
 			if err := p.ratioGuard(); err != nil {
 				return err
 			}
-			if p.diff != nil {
-				p.diff.Hash().Write(buf[:n])
-			}
-			if serr := p.pipe.send(buf[:n]); serr != nil {
+			if serr := fanOut(c, p.outs); serr != nil {
 				return serr
 			}
+		} else {
+			p.pool.put(c)
 		}
 		if err == io.EOF {
 			return nil
@@ -296,9 +324,39 @@ func (p *producer) ratioGuard() error {
 	if p.comp == compNone || p.lim.Ratio < 0 || p.out <= p.lim.RatioAfter {
 		return nil
 	}
-	in := max(p.v.n.Load(), 1)
+	in := max(p.in.n, 1)
 	if ratio := p.out / in; ratio > p.lim.Ratio {
 		return limitErr("Ratio", ratio, p.lim.Ratio)
+	}
+	return nil
+}
+
+// hasher hashes a queue's chunks on its own goroutine (the diff_id, while
+// the tar stage writes the same chunks) and reports whether the stream
+// ended cleanly with the digest want.
+func hasher(q *queue, want digest.Digest) error {
+	h := want.Algorithm().Digester()
+	w := h.Hash()
+	stopped := false
+	for c := range q.ch {
+		if !stopped {
+			select {
+			case <-q.f.stop:
+				stopped = true // nobody will look at the verdict
+			default:
+				w.Write(c.b)
+			}
+		}
+		c.release()
+	}
+	if q.err != nil {
+		return q.err
+	}
+	if stopped {
+		return errStopped
+	}
+	if got := h.Digest(); got != want {
+		return detail(ErrDiffIDMismatch, "config says %s, uncompressed layer hashes to %s", want, got)
 	}
 	return nil
 }
