@@ -4,6 +4,7 @@
 //	benchcmd gen -files 1000 -size 60MiB -out layer.tar   # writes layer.tar, .tar.zst, .tar.gz
 //	benchcmd gen -in tree.tar -out layer.tar              # a given tar instead of a generated one
 //	benchcmd unpack -blob layer.tar.zst -dst dir [-durable] [-filedigest] # prints seconds and peak RSS
+//	benchcmd bomb -dst dir                               # times refusing a 100 GB zstd bomb
 //
 // unpack checks the blob's digest and size and, unless -diffid=false, the
 // diff_id of the uncompressed tar (both computed in an untimed pass first,
@@ -12,7 +13,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -31,7 +34,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: benchcmd gen|unpack [flags]")
+		fmt.Fprintln(os.Stderr, "usage: benchcmd gen|unpack|bomb [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -40,6 +43,8 @@ func main() {
 		err = gen(os.Args[2:])
 	case "unpack":
 		err = run(os.Args[2:])
+	case "bomb":
+		err = bomb(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -227,4 +232,33 @@ func diffIDOf(p, mt string) (digest.Digest, error) {
 		return "", err
 	}
 	return dg.Digest(), nil
+}
+
+// bomb unpacks a zstd layer of 100 files of 1 GiB of zeros (100 GB; about
+// 3 MB compressed, built in memory first) with the default limits, and
+// prints how long the refusal took and the peak RSS. Anything but the
+// Ratio limit is an error.
+func bomb(args []string) error {
+	fs := flag.NewFlagSet("bomb", flag.ExitOnError)
+	dst := fs.String("dst", "", "destination directory (must not exist; never created)")
+	fs.Parse(args)
+	blob, err := io.ReadAll(tartest.ZstdZeros(100, 1<<30))
+	if err != nil {
+		return err
+	}
+	desc := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayerZstd, Digest: digest.FromBytes(blob), Size: int64(len(blob))}
+	start := time.Now()
+	st, err := unpack.Apply(context.Background(), *dst, []unpack.LayerSource{{
+		Descriptor: desc,
+		Open:       func(context.Context) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(blob)), nil },
+	}}, unpack.Options{})
+	elapsed := time.Since(start)
+	var le *unpack.LimitError
+	if !errors.As(err, &le) || le.Limit != "Ratio" {
+		return fmt.Errorf("the bomb got %v, want the Ratio limit", err)
+	}
+	maxRSS, _, _ := usage()
+	fmt.Printf("seconds=%.3f bytes_in=%d bytes_out=%d maxrss_mib=%.1f refused=%q\n",
+		elapsed.Seconds(), st.BytesIn, st.BytesOut, maxRSS, le.Limit)
+	return nil
 }
