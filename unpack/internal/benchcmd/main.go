@@ -168,6 +168,7 @@ func run(args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	resetPeak()
 	_, user0, sys0 := usage()
 	start := time.Now()
 	st, err := unpack.Apply(context.Background(), *dst, []unpack.LayerSource{{
@@ -182,9 +183,10 @@ func run(args []string) error {
 		return fmt.Errorf("FileDigest called %d times for %d files", files, st.Files)
 	}
 	elapsed := time.Since(start)
-	maxRSS, user, sys := usage()
-	// CPU times are the unpack's own (the untimed digest passes before it
-	// excluded); peak RSS is the process's, those passes included.
+	_, user, sys := usage()
+	maxRSS := peakRSS()
+	// CPU times and (on Linux) the peak RSS are the unpack's own: the
+	// untimed digest passes before it are excluded.
 	fmt.Printf("seconds=%.3f files=%d bytes_out=%d maxrss_mib=%.1f cpu_user=%.3f cpu_sys=%.3f\n",
 		elapsed.Seconds(), st.Files, st.BytesOut, maxRSS, (user - user0).Seconds(), (sys - sys0).Seconds())
 	return nil
@@ -247,6 +249,7 @@ func bomb(args []string) error {
 		return err
 	}
 	desc := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayerZstd, Digest: digest.FromBytes(blob), Size: int64(len(blob))}
+	resetPeak()
 	start := time.Now()
 	st, err := unpack.Apply(context.Background(), *dst, []unpack.LayerSource{{
 		Descriptor: desc,
@@ -257,7 +260,7 @@ func bomb(args []string) error {
 	if !errors.As(err, &le) || le.Limit != "Ratio" {
 		return fmt.Errorf("the bomb got %v, want the Ratio limit", err)
 	}
-	maxRSS, _, _ := usage()
+	maxRSS := peakRSS()
 	fmt.Printf("seconds=%.3f bytes_in=%d bytes_out=%d maxrss_mib=%.1f refused=%q\n",
 		elapsed.Seconds(), st.BytesIn, st.BytesOut, maxRSS, le.Limit)
 	return nil
