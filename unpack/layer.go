@@ -57,7 +57,7 @@ func Layer(ctx context.Context, root *os.Root, r io.Reader, desc ocispec.Descrip
 		}
 	}
 	tarQ := newQueue(fl)
-	prod := &producer{in: &chunkReader{q: in}, desc: desc, comp: comp, lim: opts.Limits, pool: newPool(), outs: []*queue{tarQ}}
+	prod := &producer{in: &chunkReader{q: in}, desc: desc, comp: comp, lim: opts.Limits, outs: []*queue{tarQ}}
 	// An uncompressed layer's diff_id is its digest: the feeder's hash
 	// checks both.
 	var diffDone chan error

@@ -11,7 +11,7 @@ import (
 // The pipeline passes the stream along in chunks: fixed-size buffers that
 // each stage reads in place. A chunk sent to several stages (the tar stage
 // and the diff_id hasher, say) is referenced once for each, and the last
-// to release it returns it to its pool, so no stage copies another's bytes
+// to release it returns it to the pool, so no stage copies another's bytes
 // and memory stays bounded by the queues' capacities.
 
 const (
@@ -29,39 +29,25 @@ var errStopped = errors.New("unpack: stopped by the tar stage")
 type chunk struct {
 	b    []byte
 	refs atomic.Int32
-	pool *pool
 }
 
-// release drops one reference; the last returns the chunk to its pool.
+// chunks recycles chunks across stages, layers and concurrent unpacks. It
+// never blocks: a chunk is allocated when none is free, and the queues
+// bound how many are in flight.
+var chunks = sync.Pool{New: func() any { return &chunk{b: make([]byte, chunkSize)} }}
+
+// getChunk returns an empty chunk, its b the whole buffer, referenced by no
+// one.
+func getChunk() *chunk {
+	c := chunks.Get().(*chunk)
+	c.b = c.b[:cap(c.b)]
+	return c
+}
+
+// release drops one reference; the last returns the chunk to the pool.
 func (c *chunk) release() {
 	if c.refs.Add(-1) == 0 {
-		c.pool.put(c)
-	}
-}
-
-// pool recycles chunks. It never blocks: a chunk is allocated when none
-// is free, and the queues bound how many are in flight.
-type pool struct {
-	free chan *chunk
-}
-
-func newPool() *pool { return &pool{free: make(chan *chunk, 2*queueLen+4)} }
-
-// get returns an empty chunk, its b the whole buffer, referenced by no one.
-func (p *pool) get() *chunk {
-	select {
-	case c := <-p.free:
-		c.b = c.b[:cap(c.b)]
-		return c
-	default:
-		return &chunk{b: make([]byte, chunkSize), pool: p}
-	}
-}
-
-func (p *pool) put(c *chunk) {
-	select {
-	case p.free <- c:
-	default: // more chunks than the pool keeps: let the GC have it
+		chunks.Put(c)
 	}
 }
 

@@ -30,7 +30,6 @@ type feeder struct {
 	desc     ocispec.Descriptor
 	n        int64 // read so far
 	progress func(done, total int64)
-	pool     *pool
 	out      *queue
 }
 
@@ -41,7 +40,7 @@ func newFeeder(r io.Reader, desc ocispec.Descriptor, progress func(done, total i
 	if desc.Size < 0 {
 		return nil, fmt.Errorf("%w: size %d", ErrBadDescriptor, desc.Size)
 	}
-	return &feeder{r: r, d: desc.Digest.Algorithm().Digester(), desc: desc, progress: progress, pool: newPool(), out: out}, nil
+	return &feeder{r: r, d: desc.Digest.Algorithm().Digester(), desc: desc, progress: progress, out: out}, nil
 }
 
 func (f *feeder) run() { f.out.close(f.feed()) }
@@ -50,7 +49,7 @@ func (f *feeder) feed() error {
 	var reported int64
 	h := f.d.Hash()
 	for {
-		c := f.pool.get()
+		c := getChunk()
 		if rest := readAllowance(f.desc.Size, f.n); int64(len(c.b)) > rest {
 			c.b = c.b[:rest] // one byte past the size is enough to know it lies
 		}
@@ -73,7 +72,7 @@ func (f *feeder) feed() error {
 				f.progress(f.n, f.desc.Size)
 			}
 		} else {
-			f.pool.put(c)
+			chunks.Put(c)
 		}
 		if err == io.EOF {
 			break
@@ -118,7 +117,6 @@ type producer struct {
 	desc ocispec.Descriptor
 	comp compression
 	lim  Limits
-	pool *pool
 	outs []*queue
 	out  int64 // uncompressed bytes produced; owned by this goroutine
 }
@@ -259,7 +257,7 @@ func (p *producer) unzstd(br *bufio.Reader) error {
 // (1 and 2 the same, 8 no better than 4; low-memory mode no faster): more
 // blocks in flight hide the tar stage's pauses. It costs a few block buffers
 // (peak RSS stays about 20 MiB).
-const zstdConcurrency = 4
+const zstdConcurrency = 1
 
 func windowCap(w int64) int64 {
 	if w < 0 {
@@ -280,7 +278,7 @@ func isOurs(err error) bool {
 // enforcing TotalBytes and the ratio guard per chunk.
 func (p *producer) copy(r io.Reader) error {
 	for {
-		c := p.pool.get()
+		c := getChunk()
 		n, err := fill(r, c.b)
 		if n > 0 {
 			c.b = c.b[:n]
@@ -295,7 +293,7 @@ func (p *producer) copy(r io.Reader) error {
 				return serr
 			}
 		} else {
-			p.pool.put(c)
+			chunks.Put(c)
 		}
 		if err == io.EOF {
 			return nil
