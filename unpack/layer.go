@@ -43,40 +43,41 @@ func Layer(ctx context.Context, root *os.Root, r io.Reader, desc ocispec.Descrip
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	// feeder -> producer -> tar stage (this goroutine), with the diff_id
-	// hashed on a goroutine of its own from the same chunks.
+	// source -> producer (decompressing) -> tar stage (this goroutine),
+	// with both digests hashed on a goroutine of their own from the same
+	// chunks.
 	fl := newFlow(ctx)
-	in := newQueue(fl)
-	fd, err := newFeeder(r, desc, opts.Progress, in)
+	hashQ := newQueue(fl)
+	in, err := newSource(r, desc, opts.Progress, hashQ)
 	if err != nil {
 		return st, err
 	}
-	if opts.DiffID != "" {
-		if err := opts.DiffID.Validate(); err != nil {
-			return st, fmt.Errorf("%w: diff_id %q: %v", ErrBadDescriptor, opts.DiffID, err)
+	diffID := opts.DiffID
+	if diffID != "" {
+		if err := diffID.Validate(); err != nil {
+			return st, fmt.Errorf("%w: diff_id %q: %v", ErrBadDescriptor, diffID, err)
+		}
+		if comp == compNone && diffID == desc.Digest {
+			diffID = "" // an uncompressed layer is its tar: one hash checks both
 		}
 	}
 	tarQ := newQueue(fl)
-	prod := &producer{in: &chunkReader{q: in}, desc: desc, comp: comp, lim: opts.Limits, outs: []*queue{tarQ}}
-	// An uncompressed layer's diff_id is its digest: the feeder's hash
-	// checks both.
-	var diffDone chan error
-	if opts.DiffID != "" && (comp != compNone || opts.DiffID != desc.Digest) {
-		diffQ := newQueue(fl)
-		prod.outs = append(prod.outs, diffQ)
-		diffDone = make(chan error, 1)
-		go func() { diffDone <- hasher(diffQ, opts.DiffID) }()
+	prod := &producer{in: in, desc: desc, comp: comp, lim: opts.Limits, outs: []*queue{tarQ}}
+	if diffID != "" {
+		prod.outs = append(prod.outs, hashQ)
 	}
+	hashDone := make(chan error, 1)
+	go func() { hashDone <- hasher(hashQ, desc, diffID) }()
 	var wg sync.WaitGroup
-	wg.Go(fd.run)
 	wg.Go(prod.run)
 
 	src := &chunkReader{q: tarQ}
 	a := newApplier(ctx, root, opts, &st, src)
 	aerr := a.run()
 	if aerr == nil {
-		// Past the end-of-archive marker: drain, so trailing bytes are
-		// hashed and the verdict of the producer arrives.
+		// Past the end-of-archive marker: drain, so the producer reads
+		// the blob to its end (every byte verified) and its verdict
+		// arrives.
 		aerr = src.skip(math.MaxInt64)
 		if aerr == io.EOF {
 			aerr = nil
@@ -87,20 +88,22 @@ func Layer(ctx context.Context, root *os.Root, r io.Reader, desc ocispec.Descrip
 	}
 	src.close()
 	wg.Wait()
-	perr := tarQ.err // the producer's verdict, the feeder's included
-	var derr error
-	if diffDone != nil {
-		derr = <-diffDone
+	if diffID == "" {
+		hashQ.close(tarQ.err) // else the producer closed it
 	}
+	perr := tarQ.err // the producer's verdict, on the size included
+	herr := <-hashDone
 
-	st.BytesIn = fd.n
+	st.BytesIn = in.n
 	st.BytesOut = prod.out
 	st.Duration = time.Since(start)
 	switch {
 	case perr != nil && !errors.Is(perr, errStopped):
 		return st, perr // the stream's own failure explains any tar error
-	case derr != nil && !errors.Is(derr, errStopped):
-		return st, derr
+	case herr != nil && !errors.Is(herr, errStopped):
+		return st, herr
+	case aerr == nil && opts.Progress != nil:
+		opts.Progress(in.n, desc.Size)
 	}
 	return st, aerr
 }

@@ -29,6 +29,7 @@ var errStopped = errors.New("unpack: stopped by the tar stage")
 type chunk struct {
 	b    []byte
 	refs atomic.Int32
+	blob bool // the blob's bytes, not (yet) uncompressed ones
 }
 
 // chunks recycles chunks across stages, layers and concurrent unpacks. It
@@ -40,7 +41,7 @@ var chunks = sync.Pool{New: func() any { return &chunk{b: make([]byte, chunkSize
 // one.
 func getChunk() *chunk {
 	c := chunks.Get().(*chunk)
-	c.b = c.b[:cap(c.b)]
+	c.b, c.blob = c.b[:cap(c.b)], false
 	return c
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"math"
 
@@ -18,80 +19,89 @@ import (
 	_ "crypto/sha512"
 )
 
-// feeder reads the blob in chunks on its own goroutine: it counts and
-// hashes every byte, refuses to read past the descriptor's size (so a
-// lying descriptor cannot make it read, or the caller allocate, more), and
-// hands the chunks to the decompressor while it hashes them. It ends its
-// queue with its verdict: nil only when the blob had exactly the size and
-// digest of its descriptor.
-type feeder struct {
+// source reads the blob for the decompressor, on the producer's goroutine,
+// in chunks that it also sends to the hasher for the blob's digest: every
+// byte is counted and hashed once, and the hash overlaps the decoding. It
+// refuses to read past the descriptor's size, so a lying descriptor cannot
+// make it read (or the caller allocate) more; a blob that ends short or
+// runs long is [ErrSizeMismatch].
+type source struct {
 	r        io.Reader
-	d        digest.Digester
 	desc     ocispec.Descriptor
-	n        int64 // read so far
+	hq       *queue // the hasher's
+	n        int64  // read from r so far
+	used     int64  // handed to the decompressor so far (the ratio guard's)
+	cur      *chunk // being read, referenced by the source
+	off      int
+	err      error // sticky, after the bytes of cur: io.EOF at a clean end
 	progress func(done, total int64)
-	out      *queue
+	reported int64
 }
 
-func newFeeder(r io.Reader, desc ocispec.Descriptor, progress func(done, total int64), out *queue) (*feeder, error) {
+func newSource(r io.Reader, desc ocispec.Descriptor, progress func(done, total int64), hq *queue) (*source, error) {
 	if err := desc.Digest.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: digest %q: %v", ErrBadDescriptor, desc.Digest, err)
 	}
 	if desc.Size < 0 {
 		return nil, fmt.Errorf("%w: size %d", ErrBadDescriptor, desc.Size)
 	}
-	return &feeder{r: r, d: desc.Digest.Algorithm().Digester(), desc: desc, progress: progress, out: out}, nil
+	return &source{r: r, desc: desc, hq: hq, progress: progress}, nil
 }
 
-func (f *feeder) run() { f.out.close(f.feed()) }
+func (s *source) Read(p []byte) (int, error) {
+	for s.cur == nil || s.off == len(s.cur.b) {
+		if s.err != nil {
+			return 0, s.err
+		}
+		s.next()
+	}
+	n := copy(p, s.cur.b[s.off:])
+	s.off += n
+	s.used += int64(n)
+	return n, nil
+}
 
-func (f *feeder) feed() error {
-	var reported int64
-	h := f.d.Hash()
-	for {
-		c := getChunk()
-		if rest := readAllowance(f.desc.Size, f.n); int64(len(c.b)) > rest {
-			c.b = c.b[:rest] // one byte past the size is enough to know it lies
-		}
-		m, err := fill(f.r, c.b)
-		if m > 0 {
-			c.b = c.b[:m]
-			f.n += int64(m)
-			// The decompressor reads the chunk while it is hashed here.
-			c.refs.Store(2)
-			if serr := f.out.send(c); serr != nil {
-				return serr
-			}
-			h.Write(c.b)
+// next reads the next chunk of the blob and sends it to the hasher; an
+// error (or the end) is kept for after its bytes.
+func (s *source) next() {
+	s.close()
+	c := getChunk()
+	if rest := readAllowance(s.desc.Size, s.n); int64(len(c.b)) > rest {
+		c.b = c.b[:rest] // one byte past the size is enough to know it lies
+	}
+	m, err := fill(s.r, c.b)
+	if m == 0 {
+		chunks.Put(c)
+	} else {
+		c.b, c.blob = c.b[:m], true
+		s.n += int64(m)
+		c.refs.Store(2) // the source's and the hasher's
+		if serr := s.hq.send(c); serr != nil {
 			c.release()
-			if f.n > f.desc.Size {
-				return detail(ErrSizeMismatch, "blob %s is longer than its descriptor size %d", f.desc.Digest, f.desc.Size)
-			}
-			if f.progress != nil && f.n-reported >= 1<<20 {
-				reported = f.n
-				f.progress(f.n, f.desc.Size)
-			}
-		} else {
-			chunks.Put(c)
+			s.err = serr
+			return
 		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return err
+		s.cur, s.off = c, 0
+		if s.n > s.desc.Size {
+			err = detail(ErrSizeMismatch, "blob %s is longer than its descriptor size %d", s.desc.Digest, s.desc.Size)
+		} else if s.progress != nil && s.n-s.reported >= 1<<20 {
+			s.reported = s.n
+			s.progress(s.n, s.desc.Size)
 		}
 	}
-	if f.n != f.desc.Size {
+	if err == io.EOF && s.n != s.desc.Size {
 		// Ends short: a truncated download, reported as a size mismatch.
-		return detail(ErrSizeMismatch, "blob %s: read %d bytes, descriptor says %d", f.desc.Digest, f.n, f.desc.Size)
+		err = detail(ErrSizeMismatch, "blob %s: read %d bytes, descriptor says %d", s.desc.Digest, s.n, s.desc.Size)
 	}
-	if got := f.d.Digest(); got != f.desc.Digest {
-		return detail(ErrDigestMismatch, "blob: descriptor says %s, content hashes to %s", f.desc.Digest, got)
+	s.err = err
+}
+
+// close releases the chunk being read.
+func (s *source) close() {
+	if s.cur != nil {
+		s.cur.release()
+		s.cur = nil
 	}
-	if f.progress != nil {
-		f.progress(f.n, f.desc.Size)
-	}
-	return nil
 }
 
 // readAllowance is how many more bytes may be read after n of a blob of
@@ -109,11 +119,10 @@ func readAllowance(size, n int64) int64 {
 	return rest
 }
 
-// producer runs in its own goroutine: feeder's chunks -> decompressor ->
-// chunks for the tar stage and the diff_id hasher, with the byte limits
-// and the ratio guard.
+// producer runs in its own goroutine: source -> decompressor -> chunks for
+// the tar stage and the hasher, with the byte limits and the ratio guard.
 type producer struct {
-	in   *chunkReader // the feeder's chunks
+	in   *source
 	desc ocispec.Descriptor
 	comp compression
 	lim  Limits
@@ -127,20 +136,20 @@ func (p *producer) run() {
 	err := p.produce()
 	if err != nil {
 		select {
-		case <-p.in.q.f.stop:
+		case <-p.in.hq.f.stop:
 			// The tar stage gave up first: whatever the decoder made of
 			// that is no verdict on the stream.
 			err = errStopped
 		default:
 		}
 	}
+	p.in.close()
 	for _, q := range p.outs {
 		q.close(err)
 	}
-	p.in.close()
 	if err != nil {
-		// The feeder must not wait on a queue nobody reads.
-		p.in.q.f.halt()
+		// The tar stage must not wait for chunks that will not come.
+		p.in.hq.f.halt()
 	}
 }
 
@@ -167,8 +176,8 @@ func (p *producer) produce() error {
 	return p.finish(br)
 }
 
-// finish reads the rest of the blob, which must be empty; the feeder's
-// verdict on size and digest arrives as the end of its queue.
+// finish reads the rest of the blob, which must be empty, and so checks
+// its size; the hasher checks its digest.
 func (p *producer) finish(br *bufio.Reader) error {
 	var one [1]byte
 	for {
@@ -323,19 +332,27 @@ func (p *producer) ratioGuard() error {
 	if p.comp == compNone || p.lim.Ratio < 0 || p.out <= p.lim.RatioAfter {
 		return nil
 	}
-	in := max(p.in.n, 1)
+	in := max(p.in.used, 1)
 	if ratio := p.out / in; ratio > p.lim.Ratio {
 		return limitErr("Ratio", ratio, p.lim.Ratio)
 	}
 	return nil
 }
 
-// hasher hashes a queue's chunks on its own goroutine (the diff_id, while
-// the tar stage writes the same chunks) and reports whether the stream
-// ended cleanly with the digest want.
-func hasher(q *queue, want digest.Digest) error {
-	h := want.Algorithm().Digester()
-	w := h.Hash()
+// hasher hashes on its own goroutine, from one queue, the blob's chunks
+// (its digest) and the uncompressed chunks (the diff_id; nil diffID: not
+// hashed), while the decompressor and the tar stage work on the same
+// chunks. At a clean end of the queue it returns the verdicts: a blob
+// digest mismatch first.
+func hasher(q *queue, desc ocispec.Descriptor, diffID digest.Digest) error {
+	blob := desc.Digest.Algorithm().Digester()
+	bw := blob.Hash()
+	var diff digest.Digester
+	var dw hash.Hash
+	if diffID != "" {
+		diff = diffID.Algorithm().Digester()
+		dw = diff.Hash()
+	}
 	stopped := false
 	for c := range q.ch {
 		if !stopped {
@@ -343,19 +360,28 @@ func hasher(q *queue, want digest.Digest) error {
 			case <-q.f.stop:
 				stopped = true // nobody will look at the verdict
 			default:
-				w.Write(c.b)
+				if c.blob {
+					bw.Write(c.b)
+				} else if dw != nil {
+					dw.Write(c.b)
+				}
 			}
 		}
 		c.release()
 	}
-	if q.err != nil {
+	switch {
+	case q.err != nil:
 		return q.err
-	}
-	if stopped {
+	case stopped:
 		return errStopped
 	}
-	if got := h.Digest(); got != want {
-		return detail(ErrDiffIDMismatch, "config says %s, uncompressed layer hashes to %s", want, got)
+	if got := blob.Digest(); got != desc.Digest {
+		return detail(ErrDigestMismatch, "blob: descriptor says %s, content hashes to %s", desc.Digest, got)
+	}
+	if diff != nil {
+		if got := diff.Digest(); got != diffID {
+			return detail(ErrDiffIDMismatch, "config says %s, uncompressed layer hashes to %s", diffID, got)
+		}
 	}
 	return nil
 }
