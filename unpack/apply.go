@@ -3,10 +3,8 @@ package unpack
 import (
 	"archive/tar"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -14,9 +12,10 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	digest "github.com/opencontainers/go-digest"
 )
+
+// blockSize is the tar block size: every body is padded to a multiple.
+const blockSize = 512
 
 // applier is the tar stage: it reads entries and applies them to the tree.
 // It runs on the caller's goroutine and owns all filesystem state.
@@ -42,7 +41,14 @@ type applier struct {
 	// implied counts the directories created for entries' parent paths,
 	// which count against Limits.Entries with the entries themselves.
 	implied int64
-	buf     []byte
+	// src is the tar stream; file bodies are taken from it in place.
+	src *chunkReader
+	// tookBody is set when an entry's body (and padding) was read from
+	// src directly, past the tar.Reader, which must then be replaced.
+	tookBody bool
+	// sums hashes file contents for Options.FileDigest on its own
+	// goroutine; nil without it.
+	sums *fileHasher
 }
 
 type dirMeta struct {
@@ -51,13 +57,16 @@ type dirMeta struct {
 	uid, gid int       // -1: leave as is
 }
 
-func newApplier(ctx context.Context, root *os.Root, opts Options, st *Stats) *applier {
+func newApplier(ctx context.Context, root *os.Root, opts Options, st *Stats, src *chunkReader) *applier {
 	a := &applier{
 		ctx: ctx, t: newTree(root, !opts.NoSymlinkParents), opts: opts, lim: opts.Limits, stats: st,
 		chown: opts.PreserveOwnership && os.Geteuid() == 0,
 		layer: map[string]bool{}, meta: map[string]dirMeta{}, touched: map[string]bool{},
 		known: pathIndex{},
-		buf:   make([]byte, 256<<10),
+		src:   src,
+	}
+	if opts.FileDigest != nil {
+		a.sums = newFileHasher(opts.FileDigest)
 	}
 	a.t.onMkdir = func(p string) error {
 		// Implied directories count against Entries too: otherwise each
@@ -81,10 +90,22 @@ func newApplier(ctx context.Context, root *os.Root, opts Options, st *Stats) *ap
 	return a
 }
 
-// run applies every entry of tr, then the deferred directory metadata.
-func (a *applier) run(tr *tar.Reader) error {
+// run applies every entry of the stream, then the deferred directory
+// metadata.
+func (a *applier) run() error {
 	defer a.t.release()
+	if a.sums != nil {
+		defer a.sums.wait()
+	}
+	tr := tar.NewReader(a.src)
 	for {
+		if a.tookBody {
+			// The last entry's body and padding were read past tr, which
+			// keeps no other state between entries: the next header is
+			// next in the stream, for a fresh reader.
+			tr = tar.NewReader(a.src)
+			a.tookBody = false
+		}
 		if err := a.ctx.Err(); err != nil {
 			return err
 		}
@@ -102,7 +123,7 @@ func (a *applier) run(tr *tar.Reader) error {
 		if n := a.stats.Entries + a.implied; over(n, a.lim.Entries) {
 			return limitErr("Entries", n, a.lim.Entries)
 		}
-		if err := a.entry(tr, hdr); err != nil {
+		if err := a.entry(hdr); err != nil {
 			return entryErr(hdr.Name, tarErr(err))
 		}
 	}
@@ -131,7 +152,7 @@ func tarErr(err error) error {
 	return err
 }
 
-func (a *applier) entry(tr *tar.Reader, hdr *tar.Header) error {
+func (a *applier) entry(hdr *tar.Header) error {
 	if hdr.Typeflag == tar.TypeGNUSparse || hasSparsePAX(hdr) {
 		return ErrSparse
 	}
@@ -161,7 +182,7 @@ func (a *applier) entry(tr *tar.Reader, hdr *tar.Header) error {
 	case tar.TypeDir:
 		return a.mkdir(p, hdr)
 	case tar.TypeReg, '\x00', tar.TypeCont:
-		return a.file(p, hdr, tr)
+		return a.file(p, hdr)
 	case tar.TypeSymlink:
 		return a.symlink(p, hdr)
 	case tar.TypeLink:
@@ -324,7 +345,7 @@ func (a *applier) mkdir(p string, hdr *tar.Header) error {
 	return nil
 }
 
-func (a *applier) file(p string, hdr *tar.Header, r io.Reader) error {
+func (a *applier) file(p string, hdr *tar.Header) error {
 	if over(hdr.Size, a.lim.FileBytes) {
 		return limitErr("FileBytes", hdr.Size, a.lim.FileBytes)
 	}
@@ -353,12 +374,7 @@ func (a *applier) file(p string, hdr *tar.Header, r io.Reader) error {
 		return err
 	}
 	a.created(p)
-	var h hash.Hash
-	if a.opts.FileDigest != nil {
-		h = sha256.New()
-		r = io.TeeReader(r, h)
-	}
-	err = a.fill(f, r)
+	last, err := a.body(f, hdr.Size)
 	if err == nil && uid >= 0 {
 		err = f.Chown(uid, gid)
 	}
@@ -375,36 +391,58 @@ func (a *applier) file(p string, hdr *tar.Header, r io.Reader) error {
 		err = cerr
 	}
 	if err != nil {
+		if last.c != nil {
+			last.c.release()
+		}
 		return err
 	}
 	a.stats.Files++
-	if h != nil {
-		a.opts.FileDigest(p, hdr.Size, digest.NewDigest(digest.SHA256, h))
+	if a.sums != nil {
+		last.path, last.size, last.end = p, hdr.Size, true
+		a.sums.ch <- last
 	}
 	return nil
 }
 
-// fill copies the entry body, checking the context every few MiB.
-func (a *applier) fill(f outFile, r io.Reader) error {
-	for i := 0; ; i++ {
+// body writes the entry's size bytes of content to f straight from the
+// stream's chunks (no copy on the way), and skips the padding after them;
+// the tar.Reader is then replaced (see run). With FileDigest the same
+// bytes go to the hasher; the last piece is returned, for the caller to
+// send once the file is complete.
+func (a *applier) body(f outFile, size int64) (fileSeg, error) {
+	a.tookBody = true
+	var last fileSeg
+	for i, rest := 0, size; rest > 0; i++ {
 		if i%16 == 15 {
 			if err := a.ctx.Err(); err != nil {
-				return err
+				return last, err
 			}
 		}
-		n, err := r.Read(a.buf)
-		if n > 0 {
-			if _, werr := f.Write(a.buf[:n]); werr != nil {
-				return werr
-			}
-		}
+		b, c, err := a.src.take(rest)
 		if err == io.EOF {
-			return nil
+			err = io.ErrUnexpectedEOF // as archive/tar says of a short body
 		}
 		if err != nil {
-			return err
+			return last, err
+		}
+		rest -= int64(len(b))
+		if a.sums != nil {
+			if last.c != nil {
+				a.sums.ch <- last
+			}
+			c.refs.Add(1)
+			last = fileSeg{b: b, c: c}
+		}
+		if _, err := f.Write(b); err != nil {
+			return last, err
 		}
 	}
+	// A stream that ends in the padding ends the archive, as archive/tar
+	// has it: the next header read sees the end.
+	if err := a.src.skip(-size & (blockSize - 1)); err != nil && err != io.EOF {
+		return last, err
+	}
+	return last, nil
 }
 
 func (a *applier) symlink(p string, hdr *tar.Header) error {

@@ -28,7 +28,7 @@ func TestForgetDropsSubtreeOnly(t *testing.T) {
 		{"the root", ".", nil, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			a := newApplier(context.Background(), root, Options{}, &Stats{})
+			a := newApplier(context.Background(), root, Options{}, &Stats{}, nil)
 			for _, p := range []string{"a", "a/x", "a/x/y", "ab", "ab/c", "b"} {
 				a.setMeta(p, dirMeta{mode: 0o755, uid: -1, gid: -1})
 				a.touch(parentOf(p))

@@ -1,12 +1,13 @@
 package unpack
 
 import (
-	"archive/tar"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"os"
+	"sync"
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -39,39 +40,70 @@ func Layer(ctx context.Context, root *os.Root, r io.Reader, desc ocispec.Descrip
 	if over(desc.Size, maxBlobSize(opts.Limits.TotalBytes)) {
 		return st, limitErr("TotalBytes", desc.Size, opts.Limits.TotalBytes)
 	}
-	v, err := newVerifier(r, desc, opts.Progress)
-	if err != nil {
-		return st, err
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	pipe := newBufPipe(ctx)
-	prod := &producer{v: v, comp: comp, lim: opts.Limits, diffID: opts.DiffID, pipe: pipe}
-	done := make(chan error, 1)
-	go func() {
-		err := prod.run()
-		pipe.close(err)
-		done <- err
-	}()
+	// source -> producer (decompressing) -> tar stage (this goroutine),
+	// with both digests hashed on a goroutine of their own from the same
+	// chunks.
+	fl := newFlow(ctx)
+	hashQ := newQueue(fl)
+	in, err := newSource(r, desc, opts.Progress, hashQ)
+	if err != nil {
+		return st, err
+	}
+	diffID := opts.DiffID
+	if diffID != "" {
+		if err := diffID.Validate(); err != nil {
+			return st, fmt.Errorf("%w: diff_id %q: %v", ErrBadDescriptor, diffID, err)
+		}
+		if comp == compNone && diffID == desc.Digest {
+			diffID = "" // an uncompressed layer is its tar: one hash checks both
+		}
+	}
+	tarQ := newQueue(fl)
+	prod := &producer{in: in, desc: desc, comp: comp, lim: opts.Limits, outs: []*queue{tarQ}}
+	if diffID != "" {
+		prod.outs = append(prod.outs, hashQ)
+	}
+	hashDone := make(chan error, 1)
+	go func() { hashDone <- hasher(hashQ, desc, diffID) }()
+	var wg sync.WaitGroup
+	wg.Go(prod.run)
 
-	a := newApplier(ctx, root, opts, &st)
-	aerr := a.run(tar.NewReader(pipe))
+	src := &chunkReader{q: tarQ}
+	a := newApplier(ctx, root, opts, &st, src)
+	aerr := a.run()
 	if aerr == nil {
-		// Past the end-of-archive marker: drain, so trailing bytes are
-		// hashed and the verdict of the producer arrives.
-		_, aerr = io.Copy(io.Discard, pipe)
+		// Past the end-of-archive marker: drain, so the producer reads
+		// the blob to its end (every byte verified) and its verdict
+		// arrives.
+		aerr = src.skip(math.MaxInt64)
+		if aerr == io.EOF {
+			aerr = nil
+		}
 	}
 	if aerr != nil {
-		pipe.close(errStopped)
+		fl.halt()
 	}
-	perr := <-done
+	src.close()
+	wg.Wait()
+	if diffID == "" {
+		hashQ.close(tarQ.err) // else the producer closed it
+	}
+	perr := tarQ.err // the producer's verdict, on the size included
+	herr := <-hashDone
 
-	st.BytesIn = v.n.Load()
+	st.BytesIn = in.n
 	st.BytesOut = prod.out
 	st.Duration = time.Since(start)
-	if perr != nil && !errors.Is(perr, errStopped) {
+	switch {
+	case perr != nil && !errors.Is(perr, errStopped):
 		return st, perr // the stream's own failure explains any tar error
+	case herr != nil && !errors.Is(herr, errStopped):
+		return st, herr
+	case aerr == nil && opts.Progress != nil:
+		opts.Progress(in.n, desc.Size)
 	}
 	return st, aerr
 }

@@ -43,17 +43,21 @@ type Options struct {
 
 	// FileDigest, when set, is called after each regular file is written,
 	// with its slash-separated path below the root, its size and the
-	// SHA-256 of its content, hashed as it was written: a caller that
-	// records file digests (an installer) need not read the files again.
-	// A later entry or layer may replace or remove the file; the last
-	// call for a path describes the last content written there. It is
-	// called from one goroutine at a time. Default: none (no hashing).
+	// SHA-256 of its content, hashed as it was written (on a goroutine of
+	// its own, beside the writing): a caller that records file digests (an
+	// installer) need not read the files again. A later entry or layer may
+	// replace or remove the file; the calls come in the order the files
+	// were written, so the last call for a path describes the last content
+	// written there. It is called from one goroutine at a time, not the
+	// caller's, and every call returns before [Layer] does. Default: none
+	// (no hashing).
 	FileDigest func(path string, size int64, d digest.Digest)
 
 	// Progress, when set, is called with the compressed bytes read so far and
 	// the total expected (the descriptor size, or the sum for [Apply]). It is
 	// called from one goroutine at a time, about every MiB and once at the
-	// end, and must return quickly. Default: none.
+	// end, once the layer is verified and applied, and must return quickly.
+	// Default: none.
 	Progress func(done, total int64)
 }
 

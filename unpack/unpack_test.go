@@ -218,3 +218,70 @@ func mustRoot(t *testing.T) *os.Root {
 	t.Cleanup(func() { r.Close() })
 	return r
 }
+
+// TestContentAcrossChunks: file bodies are written (and hashed for
+// FileDigest) straight from the stream's buffers, so sizes around the tar
+// block and the buffer sizes, and files spanning several buffers, must
+// come out byte for byte, with their digests and the diff_id checked, in
+// every compression; a diff_id that differs in the last byte of a large
+// layer is still refused, with nothing published.
+func TestContentAcrossChunks(t *testing.T) {
+	sizes := []int{0, 1, 511, 512, 513, 64<<10 - 1, 256<<10 - 512, 256 << 10, 256<<10 + 1, 1<<20 + 7, 3<<20 + 513}
+	var ents []tartest.Entry
+	want := map[string]string{}
+	seed := byte(1)
+	for i, n := range sizes {
+		b := make([]byte, n)
+		for j := range b {
+			b[j] = byte(j*7) ^ seed
+			if j%4096 == 0 {
+				seed = seed*31 + byte(i)
+			}
+		}
+		name := fmt.Sprintf("d%d/f%d", i%3, n)
+		ents = append(ents, tartest.File(name, string(b)))
+		want[name] = fmt.Sprintf("%d %s", n, digest.FromBytes(b))
+	}
+	raw := tarOf(t, ents...)
+	for _, mt := range []string{tartest.MediaTar, tartest.MediaGzip, tartest.MediaZstd} {
+		t.Run(mt, func(t *testing.T) {
+			blob := tartest.Compress(mt, raw)
+			dst := filepath.Join(t.TempDir(), "dst")
+			got := map[string]string{}
+			src := unpack.LayerSource{Descriptor: tartest.Descriptor(mt, blob), DiffID: digest.FromBytes(raw), Open: opener(blob)}
+			_, err := unpack.Apply(context.Background(), dst, []unpack.LayerSource{src}, unpack.Options{
+				FileDigest: func(p string, size int64, d digest.Digest) { got[p] = fmt.Sprintf("%d %s", size, d) },
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("FileDigest (-want +got):\n%s", diff)
+			}
+			onDisk := map[string]string{}
+			for name := range want {
+				b, err := os.ReadFile(filepath.Join(dst, name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				onDisk[name] = fmt.Sprintf("%d %s", len(b), digest.FromBytes(b))
+			}
+			if diff := cmp.Diff(want, onDisk); diff != "" {
+				t.Errorf("content on disk (-want +got):\n%s", diff)
+			}
+
+			// The same layer with the diff_id of a tar whose last byte differs.
+			other := append([]byte{}, raw...)
+			other[len(other)-1] ^= 1
+			dst2 := filepath.Join(t.TempDir(), "dst")
+			src.DiffID = digest.FromBytes(other)
+			_, err = unpack.Apply(context.Background(), dst2, []unpack.LayerSource{src}, unpack.Options{})
+			if !errors.Is(err, unpack.ErrDiffIDMismatch) {
+				t.Fatalf("error = %v, want ErrDiffIDMismatch", err)
+			}
+			if _, err := os.Lstat(dst2); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("the destination exists after a diff_id mismatch: %v", err)
+			}
+		})
+	}
+}

@@ -3,11 +3,19 @@
 //
 //	benchcmd gen -files 1000 -size 60MiB -out layer.tar   # writes layer.tar, .tar.zst, .tar.gz
 //	benchcmd gen -in tree.tar -out layer.tar              # a given tar instead of a generated one
-//	benchcmd unpack -blob layer.tar.zst -dst dir [-durable] # prints seconds and peak RSS
+//	benchcmd unpack -blob layer.tar.zst -dst dir [-durable] [-filedigest] # prints seconds and peak RSS
+//	benchcmd bomb -dst dir                               # times refusing a 100 GB zstd bomb
+//
+// unpack checks the blob's digest and size and, unless -diffid=false, the
+// diff_id of the uncompressed tar (both computed in an untimed pass first,
+// as a registry's manifest and config would give them), as the pgoci CLI
+// does.
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -26,7 +34,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: benchcmd gen|unpack [flags]")
+		fmt.Fprintln(os.Stderr, "usage: benchcmd gen|unpack|bomb [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -35,6 +43,8 @@ func main() {
 		err = gen(os.Args[2:])
 	case "unpack":
 		err = run(os.Args[2:])
+	case "bomb":
+		err = bomb(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -117,6 +127,8 @@ func run(args []string) error {
 	blob := fs.String("blob", "", "layer blob (.tar, .tar.zst or .tar.gz)")
 	dst := fs.String("dst", "", "destination directory (must not exist)")
 	durable := fs.Bool("durable", false, "fsync before the rename")
+	diffID := fs.Bool("diffid", true, "check the diff_id of the uncompressed tar, as the CLI does")
+	fileDigest := fs.Bool("filedigest", false, "hash each file as it is written (Options.FileDigest), as the installer does")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the unpack here")
 	fs.Parse(args)
 
@@ -134,6 +146,17 @@ func run(args []string) error {
 		return err
 	}
 	desc := ocispec.Descriptor{MediaType: mt, Digest: d, Size: size}
+	opts := unpack.Options{Durable: *durable}
+	var diff digest.Digest
+	if *diffID {
+		if diff, err = diffIDOf(*blob, mt); err != nil {
+			return err
+		}
+	}
+	files := 0
+	if *fileDigest {
+		opts.FileDigest = func(string, int64, digest.Digest) { files++ }
+	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
@@ -145,17 +168,27 @@ func run(args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	resetPeak()
+	_, user0, sys0 := usage()
 	start := time.Now()
 	st, err := unpack.Apply(context.Background(), *dst, []unpack.LayerSource{{
 		Descriptor: desc,
+		DiffID:     diff,
 		Open:       func(context.Context) (io.ReadCloser, error) { return os.Open(*blob) },
-	}}, unpack.Options{Durable: *durable})
+	}}, opts)
 	if err != nil {
 		return err
 	}
-	maxRSS, user, sys := usage()
+	if *fileDigest && int64(files) != st.Files {
+		return fmt.Errorf("FileDigest called %d times for %d files", files, st.Files)
+	}
+	elapsed := time.Since(start)
+	_, user, sys := usage()
+	maxRSS := peakRSS()
+	// CPU times and (on Linux) the peak RSS are the unpack's own: the
+	// untimed digest passes before it are excluded.
 	fmt.Printf("seconds=%.3f files=%d bytes_out=%d maxrss_mib=%.1f cpu_user=%.3f cpu_sys=%.3f\n",
-		time.Since(start).Seconds(), st.Files, st.BytesOut, maxRSS, user.Seconds(), sys.Seconds())
+		elapsed.Seconds(), st.Files, st.BytesOut, maxRSS, (user - user0).Seconds(), (sys - sys0).Seconds())
 	return nil
 }
 
@@ -170,4 +203,65 @@ func digestFile(p string) (digest.Digest, int64, error) {
 	dg := digest.Canonical.Digester()
 	n, err := io.Copy(dg.Hash(), f)
 	return dg.Digest(), n, err
+}
+
+// diffIDOf is the digest of the blob's uncompressed tar.
+func diffIDOf(p, mt string) (digest.Digest, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	var r io.Reader = f
+	switch mt {
+	case ocispec.MediaTypeImageLayerZstd:
+		zr, err := zstd.NewReader(f)
+		if err != nil {
+			return "", err
+		}
+		defer zr.Close()
+		r = zr
+	case ocispec.MediaTypeImageLayerGzip:
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			return "", err
+		}
+		defer zr.Close()
+		r = zr
+	}
+	dg := digest.Canonical.Digester()
+	if _, err := io.Copy(dg.Hash(), r); err != nil {
+		return "", err
+	}
+	return dg.Digest(), nil
+}
+
+// bomb unpacks a zstd layer of 100 files of 1 GiB of zeros (100 GB; about
+// 3 MB compressed, built in memory first) with the default limits, and
+// prints how long the refusal took and the peak RSS. Anything but the
+// Ratio limit is an error.
+func bomb(args []string) error {
+	fs := flag.NewFlagSet("bomb", flag.ExitOnError)
+	dst := fs.String("dst", "", "destination directory (must not exist; never created)")
+	fs.Parse(args)
+	blob, err := io.ReadAll(tartest.ZstdZeros(100, 1<<30))
+	if err != nil {
+		return err
+	}
+	desc := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayerZstd, Digest: digest.FromBytes(blob), Size: int64(len(blob))}
+	resetPeak()
+	start := time.Now()
+	st, err := unpack.Apply(context.Background(), *dst, []unpack.LayerSource{{
+		Descriptor: desc,
+		Open:       func(context.Context) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(blob)), nil },
+	}}, unpack.Options{})
+	elapsed := time.Since(start)
+	var le *unpack.LimitError
+	if !errors.As(err, &le) || le.Limit != "Ratio" {
+		return fmt.Errorf("the bomb got %v, want the Ratio limit", err)
+	}
+	maxRSS := peakRSS()
+	fmt.Printf("seconds=%.3f bytes_in=%d bytes_out=%d maxrss_mib=%.1f refused=%q\n",
+		elapsed.Seconds(), st.BytesIn, st.BytesOut, maxRSS, le.Limit)
+	return nil
 }
