@@ -135,33 +135,95 @@
 // tmp/ (staging). Nothing else appears in the root.
 //
 // PostgreSQL 17 and older (RootOptions.PGConfig without Root): files go
-// into the server's own sharedir/extension and pkglibdir (lib/bitcode into
-// pkglibdir/bitcode), read from pg_config; licenses into
-// <state>/licenses/<name>/. A destination that exists and is not this
-// package's, by the records, is a *[ConflictError]: server files and other
-// packages' files are never overwritten. Modules and scripts are written
-// first and control files last, each under a temporary name then renamed,
-// so CREATE EXTENSION sees an extension only when it is complete; an
-// uninstall removes the control files first, then exactly the recorded
-// files and the directories the package created. An image holding
-// system/ libraries or bin/ programs is refused ([ErrNotInstallable]):
-// without an install root there is nowhere the server would find them.
-// The state directory defaults to <sharedir>/.pgoci.
+// into the server's own directories, read from pg_config once:
+// share/extension into sharedir/extension, share/<directory> (a control
+// file's directory parameter) into sharedir/<directory>, lib into
+// pkglibdir (lib/bitcode into pkglibdir/bitcode), bin into bindir (the
+// programs that ship beside an extension: pg_repack, repmgr, ...), and
+// licenses into <state>/licenses/<name>/. A destination that exists and
+// is not this package's, by the records, is a *[ConflictError]: server
+// files and other packages' files are never overwritten. Modules,
+// scripts and programs are written first and control files last, each
+// under a temporary name then renamed, so CREATE EXTENSION sees an
+// extension only when it is complete; an uninstall removes the control
+// files first, then exactly the recorded files and the directories the
+// package created, and keeps a recorded file whose bytes changed since
+// the install (someone else wrote it), listing it in [Removed].Kept. An
+// image holding system/ libraries is refused ([ErrNotInstallable]):
+// without an install root there is no LD_LIBRARY_PATH entry the server
+// would find them in. The state directory defaults to <sharedir>/.pgoci.
 //
 // # What an image may hold
 //
+// An image need not hold an extension: a logical decoding output plugin
+// (wal2json), a library loaded only through shared_preload_libraries
+// (hooks, background workers) or a package of programs installs, lists,
+// verifies and uninstalls like any other; its labels say what it
+// provides (org.pgoci.modules, org.pgoci.programs, labels/SPEC.md).
+//
 // Beyond the unpacker's checks, the installer refuses (ErrNotInstallable,
 // before anything changes) content it could not place safely: a symbolic
-// link that is not a plain-name alias of a regular file in its own
-// directory (libfoo.so -> libfoo.so.1 is fine; a link to a directory, or
-// one that climbs, would let a later file of this or another package be
-// written through it, and a relative link changes meaning when PostgreSQL
-// 17 mode spreads share/ and lib/ over the server's directories), paths
-// deeper than 32 levels or longer than 1024 bytes, and names over 200
-// bytes (the commit needs room for temporary names and view links). Layers
-// are unpacked with unpack's NoSymlinkParents. At commit, under the lock,
-// the package's requires are checked again: a dependency another process
-// removed meanwhile fails the install with ErrMissingDependency.
+// link other than a relative one that stays in its own top directory,
+// goes through real directories only and ends at one of the package's
+// regular files (lib/plugins/pre_prepare.so -> ../pre_prepare.so and
+// libfoo.so -> libfoo.so.1 are fine; a link to a directory, out of the
+// package or to another link would let a later file be written through
+// it), a control file whose directory parameter is absolute or leaves
+// share/, paths deeper than 32 levels or longer than 1024 bytes, and names
+// over 200 bytes (the commit needs room for temporary names and view
+// links). Layers are unpacked with unpack's NoSymlinkParents and checked
+// against the config's diff_ids. At commit, under the lock, the package's
+// requires are checked again: a dependency another process removed
+// meanwhile fails the install with ErrMissingDependency.
+//
+// # Will it load?
+//
+// Labels can be absent or wrong, so before a package is committed every
+// module (lib/**.so) is checked the way the dynamic loader would load it
+// into this server (a [linkage.Checker]): each needed library found where
+// the server will look (the module's RUNPATH with $ORIGIN taken at its
+// installed place, <Root>/system, RootOptions.LibraryPath, the system's
+// library directories), every undefined symbol defined by the server
+// executable (RootOptions.Postgres) or a loaded library, the C library
+// new enough. A module that cannot load is refused with a
+// *[linkage.LoadError] naming the library or symbol, and the location is
+// left as it was; [Root.Verify] runs the same check again later (a
+// library removed by an OS upgrade). No code is executed: ELF is read
+// with debug/elf. PackOptions.BundleLibs copies the libraries a module
+// needs into system/ at pack time, in a layer of its own.
+//
+// # Trust
+//
+// RootOptions.Verifier (package trust: cosign signatures, keyed or
+// keyless, and signed attestations, under a policy by registry prefix)
+// checks every resolved image, dependencies included, after resolve and
+// before the first layer byte is fetched; a refusal changes nothing, and
+// the digest of the signature that verified is recorded in the
+// [Installed] record and the lock file. [Pack] attaches an SPDX 2.3 SBOM of the
+// package's files to every image as a referrer (Image.SBOM), and
+// trust.Sign signs an image with a key.
+//
+// # Synchronising
+//
+// An operator holds a desired list, not a sequence of commands.
+// [Root.Plan] compares a [Desired] list with the records and returns the
+// steps that reach it: install what is missing, move packages to the
+// wanted version (up or down), remove what is not wanted and dependencies
+// nothing needs any more, providers before the packages that require them
+// and requirers removed before what they require. [Root.Apply] runs the
+// plan, RootOptions.Concurrency independent packages at a time, installing
+// exactly the digests the plan resolved; a failed step leaves every
+// completed step recorded and the next sync continues from there. A sync
+// of a satisfied location changes nothing and, with a lock file, makes no
+// registry request. [Root.Prune] removes dependencies nothing requires.
+//
+// # Damaged records
+//
+// Records and the lock file are always written durably. A record that
+// does not read (a power loss can leave one empty) does not lock the
+// location: [Root.List] and [Root.Verify] report it with a
+// *[DamagedError] and go on, and [Root.Repair] rebuilds it from the
+// package directory or quarantines it.
 //
 // # Dependencies
 //
@@ -211,10 +273,11 @@
 // several at once is committed once. A process killed before its commit
 // leaves nothing visible, and the next install removes its workspace (its
 // lock file is no longer held, whatever the PID namespace). A record is
-// marked pending during its commit: a crash inside those milliseconds
-// leaves a record that lists every file the commit may have written, so
-// installing again or uninstalling finishes the job, and [Root.Verify] reports
-// it. RootOptions.Durable adds the fsyncs that make a finished install
+// marked pending during its commit: a failure or a crash inside those
+// milliseconds rolls back when it came before the switch of current and
+// forward after it, at the next install or uninstall, and [Root.Verify]
+// reports the pending record meanwhile. RootOptions.Durable adds the fsyncs that make a finished install
 // survive a power loss. The SDK never prints: progress goes to
-// RootOptions.Events.
+// RootOptions.Events (one [Event] type for Pack, Copy, Unpack and a
+// Root's methods), and failures to clean up go to RootOptions.Logger.
 package extension
