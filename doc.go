@@ -23,9 +23,15 @@
 //
 //	examples/pgoci/        the pgoci CLI
 //	examples/quickstart/   the README's main command
-//	extension/             lifecycle: pack, push, inspect, install, uninstall, list, verify, copy
-//	resolve/               reference + version constraint + target -> one verified manifest
+//	sqlstatus/             SQL-side status: a running server against the install records (the only user of pgx)
+//	catalog/               extension repositories under a prefix, versions that fit, CloudNativePG ImageCatalog
+//	extension/             lifecycle: pack, push, inspect, copy, unpack; Open -> Root: install, uninstall,
+//	                       list, verify, repair, settings, plan, apply, sync, prune
+//	trust/                 signatures and attestations (sigstore-go, only here), policies, signing;
+//	                       trust/referrers finds referrers, trust/sbom writes the SPDX SBOM
+//	resolve/               reference + version constraint + target -> one verified manifest; registry access, mirrors
 //	unpack/                layer stream -> directory: verify, decompress, sanitise, apply
+//	linkage/               ELF facts and the load check: what a module needs to load, library bundling
 //	blobcache/             content-addressed blob cache: bounded, prunable, shared by processes
 //	layout/                on-disk shapes: image root layout, control files, settings
 //	labels/                the label/annotation schema: types, Parse, Validate, write
@@ -33,6 +39,7 @@
 //	internal/verify/       the verifying reader every fetch goes through
 //	internal/testregistry/ in-process OCI distribution registry for tests
 //	internal/tartest/      tar layer builder for tests (hostile entries included)
+//	internal/elftest/      small ELF objects for tests, built with the standard library
 //	internal/demo/         the demo extension package for tests and the quickstart
 //	e2e/                   end-to-end tests on real components (build tag e2e)
 //
