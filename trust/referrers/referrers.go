@@ -1,12 +1,3 @@
-// Package referrers lists, reads and writes the artifacts attached to an
-// image: OCI 1.1 referrers (signatures, attestations, SBOMs) and the older
-// cosign layout's sha256-<hex>.sig, .att and .sbom tags. Everything it
-// reads is verified against its descriptor and size-capped, and every
-// list is bounded: the registry is not trusted.
-//
-// It is the part of pgoci/trust that needs no Sigstore code, so that
-// copying ([Artifacts]) and attaching ([Push]; pgoci/trust/sbom) do not
-// bring sigstore-go into a program.
 package referrers
 
 import (
