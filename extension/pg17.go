@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"pgoci/internal/state"
 	"pgoci/layout"
 )
 
@@ -215,13 +216,13 @@ func placeFile(p placement, durable bool) error {
 		return fmt.Errorf("extension: install %s: %w", dst, err)
 	}
 	if durable {
-		return stateSyncDir(filepath.Dir(dst))
+		return state.SyncDir(filepath.Dir(dst))
 	}
 	return nil
 }
 
 func copyFile(src, dst string, durable bool) error {
-	in, err := os.OpenFile(src, os.O_RDONLY|installNoFollow, 0)
+	in, err := os.OpenFile(src, os.O_RDONLY|state.NoFollow, 0)
 	if err != nil {
 		return err
 	}

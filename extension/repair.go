@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"pgoci/internal/state"
 	"pgoci/layout"
 )
 
@@ -57,7 +58,7 @@ func (r *Root) Repair(ctx context.Context) ([]Repaired, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer lk.unlock()
+	defer lk.Unlock()
 	_, damaged, err := loc.readState()
 	if err != nil {
 		return nil, err
@@ -119,10 +120,10 @@ func (l location) quarantine(name string) (string, error) {
 	if err := os.Rename(l.recordPath(name), dst); err != nil {
 		return "", fmt.Errorf("extension: quarantine %s: %w", name, err)
 	}
-	if err := stateSyncDir(dir); err != nil {
+	if err := state.SyncDir(dir); err != nil {
 		return "", err
 	}
-	return dst, stateSyncDir(l.recordsDir())
+	return dst, state.SyncDir(l.recordsDir())
 }
 
 // hasState fails with ErrNoState when the location has no state

@@ -60,7 +60,7 @@ func (r *Root) Uninstall(ctx context.Context, name string, opts UninstallOptions
 	if err != nil {
 		return Removed{}, err
 	}
-	defer lk.unlock()
+	defer lk.Unlock()
 	if err := loc.recoverPending(); err != nil {
 		return Removed{}, err
 	}

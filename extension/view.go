@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"pgoci/internal/state"
 	"pgoci/layout"
 	"pgoci/unpack"
 )
@@ -259,7 +260,7 @@ func (i *installer) placePackage(src, pkgDir, hex string) error {
 	}
 	dst := filepath.Join(pkgDir, hex)
 	if _, err := os.Lstat(dst); err == nil {
-		aside := i.ws.path("aside-" + cacheRandom())
+		aside := i.ws.Path("aside-" + cacheRandom())
 		if err := os.Rename(dst, aside); err != nil {
 			return fmt.Errorf("extension: moving aside %s: %w", dst, err)
 		}
@@ -269,7 +270,7 @@ func (i *installer) placePackage(src, pkgDir, hex string) error {
 		return fmt.Errorf("extension: publishing %s: %w", dst, err)
 	}
 	if i.r.opts.Durable {
-		return stateSyncDir(pkgDir)
+		return state.SyncDir(pkgDir)
 	}
 	return nil
 }
@@ -292,7 +293,7 @@ func replaceSymlink(p, target string, durable bool) error {
 		return fmt.Errorf("extension: link %s: %w", p, err)
 	}
 	if durable {
-		return stateSyncDir(filepath.Dir(p))
+		return state.SyncDir(filepath.Dir(p))
 	}
 	return nil
 }

@@ -30,7 +30,7 @@ type rule struct {
 var rules = []rule{
 	{dir: "internal/host", only: []string{"pgoci/labels"}},
 	{dir: "internal/registry", only: []string{"pgoci/internal/verify"}},
-	{dir: "internal/state", forbid: []string{"pgoci/extension", "pgoci/resolve"}},
+	{dir: "internal/state", only: []string{"pgoci/unpack"}},
 	{dir: "internal/*", forbid: []string{"pgoci/extension"}, except: map[string]string{
 		// A test helper: it packs images with extension for the tests
 		// of packages above extension, and no non-test code imports it.
