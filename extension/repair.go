@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"pgoci/internal/state"
+	"pgoci/internal/view"
 	"pgoci/layout"
 )
 
@@ -87,7 +88,7 @@ func (l location) rebuildRecord(ctx context.Context, name string) (Installed, er
 	if l.pg17() {
 		return Installed{}, fmt.Errorf("PostgreSQL 17 mode: the files are among the server's")
 	}
-	pkg := filepath.Join(l.root, filepath.FromSlash(packageDir(name)))
+	pkg := filepath.Join(l.root, filepath.FromSlash(view.PackageDir(name)))
 	hex, err := os.Readlink(filepath.Join(pkg, "current"))
 	if err != nil || hex != filepath.Base(hex) {
 		return Installed{}, fmt.Errorf("no current version in %s", pkg)
@@ -96,7 +97,7 @@ func (l location) rebuildRecord(ctx context.Context, name string) (Installed, er
 	if err != nil {
 		return Installed{}, err
 	}
-	rec := Installed{Name: name, Dir: path.Join(packageDir(name), hex), Files: files, View: viewPaths(files),
+	rec := Installed{Name: name, Dir: path.Join(view.PackageDir(name), hex), Files: files, View: viewPaths(files),
 		Repaired: true, InstalledAt: time.Now().UTC().Truncate(time.Second)}
 	if tree, err := layout.Discover(ctx, filepath.Join(pkg, hex), layout.Options{}); err == nil {
 		for _, e := range tree.Extensions {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"pgoci/internal/view"
 	"pgoci/unpack"
 )
 
@@ -118,10 +119,10 @@ func (l location) remove17(rec Installed, recs map[string]Installed) ([]string, 
 // aside into the state's tmp directory first, so that nobody sees it half
 // deleted; what cannot be deleted there is cleaned by later calls).
 func (l location) remove18(rec Installed, recs map[string]Installed) error {
-	if err := unlinkView(l.root, rec.Name, rec.View, recs); err != nil {
+	if err := view.Unlink(l.root, rec.Name, rec.View, sharersOf(recs, rec.Name)); err != nil {
 		return err
 	}
-	return l.trash(filepath.Join(l.root, filepath.FromSlash(packageDir(rec.Name))))
+	return l.trash(filepath.Join(l.root, filepath.FromSlash(view.PackageDir(rec.Name))))
 }
 
 // dependents maps each other installed package requiring an extension of
