@@ -3,6 +3,6 @@
 // or the musl loader) and the platform of the running process.
 //
 // It has that one job. Package resolve composes these readings into its
-// Target ([resolve.Detect]) and keeps the exported names; nothing here
+// Target (resolve.Detect) and keeps the exported names; nothing here
 // decides which image fits.
 package host

@@ -7,5 +7,7 @@
 // It has that one job. Package resolve uses it behind Remote and Open,
 // and keeps the exported options, error types and sentinels; what a
 // mirror's failure is called, how content is verified and which errors
-// are temporary are resolve's decisions, handed in as [Hooks].
+// are temporary are resolve's decisions, handed in as [Hooks]. Error
+// texts keep the "resolve:" prefix they had there: they reach resolve's
+// callers unchanged.
 package registry
