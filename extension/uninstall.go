@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"pgoci/internal/pg17"
 	"pgoci/internal/view"
 	"pgoci/unpack"
 )
@@ -108,7 +109,7 @@ func (r *Root) Uninstall(ctx context.Context, name string, opts UninstallOptions
 // the directories rec created that are empty, then its licenses.
 func (l location) remove17(rec Installed, recs map[string]Installed) ([]string, error) {
 	kept, err := removeFiles17(unshared(slices.Clone(rec.Files), recs, rec.Name))
-	pruneDirs17(rec.Dirs)
+	pg17.PruneDirs(rec.Dirs)
 	if lerr := unpack.RemoveAll(filepath.Join(l.state, "licenses", rec.Name)); lerr != nil {
 		err = errors.Join(err, lerr)
 	}

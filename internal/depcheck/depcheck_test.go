@@ -31,7 +31,9 @@ var rules = []rule{
 	{dir: "internal/host", only: []string{"pgoci/labels"}},
 	{dir: "internal/registry", only: []string{"pgoci/internal/verify"}},
 	{dir: "internal/state", only: []string{"pgoci/unpack"}},
-	{dir: "internal/view", only: []string{"pgoci/layout", "pgoci/internal/state"}},
+	{dir: "internal/view", only: []string{"pgoci/layout", "pgoci/internal/state", "pgoci/internal/tmpname"}},
+	{dir: "internal/pg17", only: []string{"pgoci/layout", "pgoci/internal/state", "pgoci/internal/tmpname"}},
+	{dir: "internal/tmpname", only: []string{}},
 	{dir: "internal/*", forbid: []string{"pgoci/extension"}, except: map[string]string{
 		// A test helper: it packs images with extension for the tests
 		// of packages above extension, and no non-test code imports it.

@@ -6,8 +6,8 @@
 //
 // It has that one job, and knows files and JSON, not what a record
 // means: package extension owns the record type, its sentinels and every
-// decision about installing, and is its user (with internal/view, which
-// syncs directories through SyncDir). Error
+// decision about installing, and is its user (with internal/view and
+// internal/pg17, which sync directories and open files through it). Error
 // texts keep the "extension:" prefix they had there: they reach
 // extension's callers unchanged.
 package state

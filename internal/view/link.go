@@ -1,8 +1,6 @@
 package view
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,6 +10,7 @@ import (
 	"slices"
 
 	"pgoci/internal/state"
+	"pgoci/internal/tmpname"
 	"pgoci/layout"
 )
 
@@ -28,7 +27,7 @@ func SwitchCurrent(pkgDir, hex string, durable bool) error {
 // ReplaceSymlink makes p a symlink to target atomically: a symlink under
 // a temporary name in the same directory, renamed over p.
 func ReplaceSymlink(p, target string, durable bool) error {
-	tmp := filepath.Join(filepath.Dir(p), ".pgoci-link-"+random())
+	tmp := filepath.Join(filepath.Dir(p), ".pgoci-link-"+tmpname.Suffix())
 	if err := os.Symlink(target, tmp); err != nil {
 		return fmt.Errorf("extension: link %s: %w", p, err)
 	}
@@ -112,11 +111,4 @@ func PruneDirs(root, dir string) {
 		}
 		dir = path.Dir(dir)
 	}
-}
-
-// random returns 8 random hex digits for a unique temporary link name.
-func random() string {
-	var b [4]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
