@@ -3,8 +3,6 @@ package extension
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +15,7 @@ import (
 	"oras.land/oras-go/v2/registry"
 
 	"pgoci/blobcache"
+	"pgoci/internal/tmpname"
 	"pgoci/internal/verify"
 	"pgoci/resolve"
 )
@@ -343,11 +342,7 @@ func (s *cachedSource) cachedManifest(ctx context.Context, reference string) (oc
 }
 
 // cacheRandom returns 8 random hex digits for unique temporary names.
-func cacheRandom() string {
-	var b [4]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
+func cacheRandom() string { return tmpname.Suffix() }
 
 // installIsLayout reports whether ref names an OCI layout ("oci:DIR").
 func installIsLayout(ref string) bool { return strings.HasPrefix(ref, resolve.LayoutPrefix) }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"pgoci/internal/state"
 	"pgoci/internal/verify"
 	"pgoci/layout"
 )
@@ -155,7 +156,7 @@ func checkControls(dir string, files []InstalledFile) error {
 }
 
 func readControl(file, name string) (layout.Control, error) {
-	fh, err := os.OpenFile(file, os.O_RDONLY|installNoFollow, 0)
+	fh, err := os.OpenFile(file, os.O_RDONLY|state.NoFollow, 0)
 	if err != nil {
 		return layout.Control{}, err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"pgoci/internal/state"
 	"pgoci/labels"
 	"pgoci/layout"
 	"pgoci/linkage"
@@ -129,10 +130,10 @@ type installer struct {
 	target resolve.Target
 	opts   InstallOptions
 	cache  *blobCache
-	lock   lockFileData
+	lock   state.LockFile
 	// pins are the lock file entries to write at the end.
-	pins map[string]lockEntry
-	ws   *workspace
+	pins map[string]state.Pin
+	ws   *state.Workspace
 	done []PackageResult
 	// stack holds the packages whose dependencies are being installed,
 	// outermost first, for cycle detection.
@@ -162,7 +163,7 @@ func (r *Root) newInstaller(ctx context.Context, opts InstallOptions) (*installe
 	if err != nil {
 		return nil, err
 	}
-	i := &installer{r: r, loc: r.loc, target: target, opts: opts, cache: cache, pins: map[string]lockEntry{}}
+	i := &installer{r: r, loc: r.loc, target: target, opts: opts, cache: cache, pins: map[string]state.Pin{}}
 	if p := i.lockPath(); p != "" {
 		lf, err := readLockFile(p)
 		if err != nil {
@@ -175,7 +176,7 @@ func (r *Root) newInstaller(ctx context.Context, opts InstallOptions) (*installe
 
 func (i *installer) close() {
 	if i.ws != nil {
-		i.ws.close(i.r.logCleanup)
+		i.ws.Close(i.r.logCleanup)
 	}
 }
 
@@ -307,7 +308,7 @@ func (i *installer) resolve(ctx context.Context, ref, version string) (resolve.R
 		return pr.res, pr.src, nil
 	}
 	target, pinnedVersion := ref, version
-	pin, entry, pinned := i.lock.pinned(ref, version)
+	pin, entry, pinned := pinnedRef(i.lock, ref, version)
 	if pinned && !i.opts.UpdateLock {
 		target, pinnedVersion = pin, ""
 	}
@@ -379,7 +380,7 @@ func (i *installer) installResolved(ctx context.Context, ref, version, name stri
 	if err != nil {
 		return err
 	}
-	defer lk.unlock()
+	defer lk.Unlock()
 	if err := i.loc.recoverPending(); err != nil {
 		return err
 	}
@@ -438,7 +439,7 @@ func (i *installer) adopt(ctx context.Context, ref, version, name string, res re
 	if err != nil {
 		return err
 	}
-	defer lk.unlock()
+	defer lk.Unlock()
 	rec, err := i.loc.readRecord(name)
 	if err != nil {
 		return err
@@ -463,7 +464,7 @@ func (i *installer) skip(ref, version string, rec Installed, res resolve.Resolve
 }
 
 func (i *installer) pin(ref, version string, rec Installed) {
-	i.pins[rec.Name] = lockEntry{Reference: ref, Version: version, Digest: rec.Manifest, Index: rec.Index, Signature: rec.Signature}
+	i.pins[rec.Name] = state.Pin{Reference: ref, Version: version, Digest: rec.Manifest, Index: rec.Index, Signature: rec.Signature}
 }
 
 // saveLock writes the pins of this call into the lock file, under the
@@ -477,7 +478,7 @@ func (i *installer) saveLock(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer lk.unlock()
+	defer lk.Unlock()
 	return updateLockFile(p, i.pins)
 }
 
@@ -488,7 +489,7 @@ func (i *installer) removeStaged(dir string) {
 }
 
 // lockState takes the location's lock, making the state directory first.
-func (i *installer) lockState(ctx context.Context) (*flock, error) {
+func (i *installer) lockState(ctx context.Context) (*state.Flock, error) {
 	if err := i.loc.prepare(); err != nil {
 		return nil, err
 	}
@@ -528,7 +529,7 @@ func (i *installer) stage(ctx context.Context, ref, name string, res resolve.Res
 		}
 		total += l.Size
 	}
-	dir := i.ws.path(name + "-" + res.Manifest.Digest.Encoded()[:16])
+	dir := i.ws.Path(name + "-" + res.Manifest.Digest.Encoded()[:16])
 	s, err := unpack.Stage(dir)
 	if err != nil {
 		return nil, err

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 
 	"github.com/opencontainers/go-digest"
+
+	"pgoci/internal/state"
 )
 
 // fileSum is a regular file's size and SHA-256, as the unpacker hashed it
@@ -68,7 +70,7 @@ func hashTree(ctx context.Context, dir string, known map[string]fileSum) ([]Inst
 // hashFile returns the size and SHA-256 of a regular file, without
 // following a symbolic link.
 func hashFile(p string) (int64, digest.Digest, error) {
-	f, err := os.OpenFile(p, os.O_RDONLY|installNoFollow, 0)
+	f, err := os.OpenFile(p, os.O_RDONLY|state.NoFollow, 0)
 	if err != nil {
 		return 0, "", err
 	}

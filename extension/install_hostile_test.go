@@ -65,8 +65,8 @@ func TestCleanTmpKeepsLiveStaging(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ws.close(func(what, path string, err error) {})
-	s, err := unpack.Stage(ws.path("cube-0123456789abcdef"))
+	defer ws.Close(func(what, path string, err error) {})
+	s, err := unpack.Stage(ws.Path("cube-0123456789abcdef"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,7 +79,7 @@ func FuzzLockFile(f *testing.F) {
 			}
 			return
 		}
-		pin, _, ok := lf.pinned(ref, "")
+		pin, _, ok := pinnedRef(lf, ref, "")
 		if !ok {
 			return
 		}

@@ -2,37 +2,21 @@ package extension
 
 import (
 	"errors"
-	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
-	"pgoci/layout"
+	"pgoci/internal/pg17"
 )
 
-// dest17 maps a path of the image root layout to where PostgreSQL 17 mode
-// installs it: share/** into <sharedir> (share/extension into
-// <sharedir>/extension, the scripts of a control file's directory into
-// <sharedir>/<directory>, which is where PostgreSQL 17 and older look for
-// them), lib/** into <pkglibdir> (lib/bitcode into <pkglibdir>/bitcode),
-// bin/** into <bindir>, licenses/** into <state>/licenses/<name>/. Other
-// paths (system/) are not installed ("").
+// dest17 is where PostgreSQL 17 mode installs path p of package name's
+// image root layout, "" for a path it does not install (see
+// pg17.Dirs.Dest).
 func (l location) dest17(name, p string) string {
-	for _, m := range []struct{ prefix, dir string }{
-		{layout.DirShare, l.shareDir},
-		{layout.DirLib, l.pkgLibDir},
-		{layout.DirBin, l.binDir},
-		{layout.DirLicenses, filepath.Join(l.state, "licenses", name)},
-	} {
-		if rest, ok := strings.CutPrefix(p, m.prefix+"/"); ok && m.dir != "" {
-			return filepath.Join(m.dir, filepath.FromSlash(rest))
-		}
-	}
-	return ""
+	licenses := filepath.Join(l.state, "licenses", name)
+	return pg17.Dirs{Share: l.shareDir, PkgLib: l.pkgLibDir, Bin: l.binDir, Licenses: licenses}.Dest(p)
 }
 
 // placement is one file to copy from staging to the server's directories.
@@ -43,8 +27,6 @@ type placement struct {
 	// this path: the file is only written if it went missing.
 	shared bool
 }
-
-func isControl(p string) bool { return strings.HasSuffix(p, ".control") }
 
 // commit17 installs a staged package into the server's directories
 // (PostgreSQL 17 mode), under the state lock: every destination is checked
@@ -96,14 +78,12 @@ func (i *installer) commit17(st *staged, prev *Installed) (Installed, error) {
 		return Installed{}, err
 	}
 	// Modules and scripts first, control files last.
-	slices.SortStableFunc(places, func(a, b placement) int {
-		return boolInt(isControl(a.file.Path)) - boolInt(isControl(b.file.Path))
-	})
+	slices.SortStableFunc(places, func(a, b placement) int { return pg17.ControlLast(a.file.Path, b.file.Path) })
 	for _, p := range places {
 		if _, err := os.Lstat(p.file.Path); p.shared && err == nil {
 			continue
 		}
-		if err := placeFile(p, i.r.opts.Durable); err != nil {
+		if err := pg17.Place(p.src, p.file.Path, p.file.Link, i.r.opts.Durable); err != nil {
 			return Installed{}, err
 		}
 	}
@@ -114,7 +94,7 @@ func (i *installer) commit17(st *staged, prev *Installed) (Installed, error) {
 		if _, err := removeFiles17(unshared(staleFiles(prev.Files, rec.Files), recs, rec.Name)); err != nil {
 			return Installed{}, err
 		}
-		rec.Dirs = pruneDirs17(rec.Dirs)
+		rec.Dirs = pg17.PruneDirs(rec.Dirs)
 	}
 	if err := commitStep("record"); err != nil {
 		return Installed{}, err
@@ -124,13 +104,6 @@ func (i *installer) commit17(st *staged, prev *Installed) (Installed, error) {
 		return Installed{}, err
 	}
 	return rec, nil
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // checkConflicts17 refuses a destination that exists and is not a file
@@ -193,60 +166,6 @@ func dirsToCreate(places []placement, recs map[string]Installed) []string {
 	return dirs
 }
 
-// placeFile copies one file or link into place: written under a
-// temporary name in the destination directory, then renamed.
-func placeFile(p placement, durable bool) error {
-	dst := p.file.Path
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return fmt.Errorf("extension: install %s: %w", dst, err)
-	}
-	tmp := filepath.Join(filepath.Dir(dst), "."+filepath.Base(dst)+".pgoci-"+cacheRandom())
-	var err error
-	if p.file.Link != "" {
-		err = os.Symlink(p.file.Link, tmp)
-	} else {
-		err = copyFile(p.src, tmp, durable)
-	}
-	if err == nil {
-		err = os.Rename(tmp, dst)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("extension: install %s: %w", dst, err)
-	}
-	if durable {
-		return stateSyncDir(filepath.Dir(dst))
-	}
-	return nil
-}
-
-func copyFile(src, dst string, durable bool) error {
-	in, err := os.OpenFile(src, os.O_RDONLY|installNoFollow, 0)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	fi, err := in.Stat()
-	if err != nil {
-		return err
-	}
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fi.Mode().Perm())
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(out, in)
-	if err == nil {
-		err = out.Chmod(fi.Mode().Perm())
-	}
-	if err == nil && durable {
-		err = out.Sync()
-	}
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
 func unionFiles(a, b []InstalledFile) []InstalledFile {
 	out := slices.Clone(b)
 	for _, f := range a {
@@ -281,7 +200,7 @@ func unshared(files []InstalledFile, recs map[string]Installed, name string) []I
 // failure and returns every path it could not remove.
 func removeFiles17(files []InstalledFile) (kept []string, err error) {
 	files = slices.Clone(files)
-	slices.SortStableFunc(files, func(a, b InstalledFile) int { return boolInt(isControl(b.Path)) - boolInt(isControl(a.Path)) })
+	slices.SortStableFunc(files, func(a, b InstalledFile) int { return pg17.ControlLast(b.Path, a.Path) })
 	var errs []error
 	for _, f := range files {
 		switch changed, serr := changedSinceInstall(f); {
@@ -320,17 +239,4 @@ func changedSinceInstall(f InstalledFile) (bool, error) {
 		return false, err
 	}
 	return size != f.Size || sum != f.Digest, nil
-}
-
-// pruneDirs17 removes the recorded directories that are empty, children
-// first, and returns those that remain.
-func pruneDirs17(dirs []string) []string {
-	var kept []string
-	for k := len(dirs) - 1; k >= 0; k-- {
-		if err := os.Remove(dirs[k]); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			kept = append(kept, dirs[k])
-		}
-	}
-	slices.Sort(kept)
-	return kept
 }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"time"
 
+	"pgoci/internal/state"
+	"pgoci/internal/view"
 	"pgoci/layout"
 )
 
@@ -57,7 +59,7 @@ func (r *Root) Repair(ctx context.Context) ([]Repaired, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer lk.unlock()
+	defer lk.Unlock()
 	_, damaged, err := loc.readState()
 	if err != nil {
 		return nil, err
@@ -86,7 +88,7 @@ func (l location) rebuildRecord(ctx context.Context, name string) (Installed, er
 	if l.pg17() {
 		return Installed{}, fmt.Errorf("PostgreSQL 17 mode: the files are among the server's")
 	}
-	pkg := filepath.Join(l.root, filepath.FromSlash(packageDir(name)))
+	pkg := filepath.Join(l.root, filepath.FromSlash(view.PackageDir(name)))
 	hex, err := os.Readlink(filepath.Join(pkg, "current"))
 	if err != nil || hex != filepath.Base(hex) {
 		return Installed{}, fmt.Errorf("no current version in %s", pkg)
@@ -95,7 +97,7 @@ func (l location) rebuildRecord(ctx context.Context, name string) (Installed, er
 	if err != nil {
 		return Installed{}, err
 	}
-	rec := Installed{Name: name, Dir: path.Join(packageDir(name), hex), Files: files, View: viewPaths(files),
+	rec := Installed{Name: name, Dir: path.Join(view.PackageDir(name), hex), Files: files, View: viewPaths(files),
 		Repaired: true, InstalledAt: time.Now().UTC().Truncate(time.Second)}
 	if tree, err := layout.Discover(ctx, filepath.Join(pkg, hex), layout.Options{}); err == nil {
 		for _, e := range tree.Extensions {
@@ -119,10 +121,10 @@ func (l location) quarantine(name string) (string, error) {
 	if err := os.Rename(l.recordPath(name), dst); err != nil {
 		return "", fmt.Errorf("extension: quarantine %s: %w", name, err)
 	}
-	if err := stateSyncDir(dir); err != nil {
+	if err := state.SyncDir(dir); err != nil {
 		return "", err
 	}
-	return dst, stateSyncDir(l.recordsDir())
+	return dst, state.SyncDir(l.recordsDir())
 }
 
 // hasState fails with ErrNoState when the location has no state

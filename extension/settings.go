@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"pgoci/internal/view"
 	"pgoci/layout"
 )
 
@@ -62,7 +63,7 @@ func (r *Root) Settings(ctx context.Context, current string) (ServerSettings, er
 		err error
 	)
 	if !loc.pg17() {
-		for _, d := range append([]string{layout.DirExtension}, viewDirs[1:]...) {
+		for _, d := range append([]string{layout.DirExtension}, view.Dirs[1:]...) {
 			if err := os.MkdirAll(filepath.Join(loc.root, d), 0o755); err != nil {
 				return ServerSettings{}, fmt.Errorf("extension: install root: %w", err)
 			}

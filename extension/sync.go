@@ -10,6 +10,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
+	"pgoci/internal/state"
 	"pgoci/labels"
 	"pgoci/resolve"
 )
@@ -277,13 +278,13 @@ func (r *Root) newResolver(ctx context.Context) (*installer, error) {
 	if err != nil {
 		return nil, err
 	}
-	i := &installer{r: r, loc: r.loc, target: target, cache: cache, pins: map[string]lockEntry{}}
+	i := &installer{r: r, loc: r.loc, target: target, cache: cache, pins: map[string]state.Pin{}}
 	if p := i.lockPath(); p != "" {
 		if i.lock, err = readLockFile(p); err != nil {
 			return nil, err
 		}
 	} else {
-		i.lock = lockFileData{Packages: map[string]lockEntry{}}
+		i.lock = state.LockFile{Packages: map[string]state.Pin{}}
 	}
 	return i, nil
 }
@@ -295,7 +296,7 @@ func (i *installer) planWanted(ctx context.Context, w Wanted, repository string,
 		return planned{}, err
 	}
 	// Pinned and installed at the pin: satisfied, no request.
-	if name, e, ok := i.lock.pinnedAs(ref, w.Version); ok {
+	if name, e, ok := i.lock.PinnedAs(ref, w.Version); ok {
 		if rec, ok := recs[name]; ok && rec.Manifest == e.Digest && !rec.Pending {
 			return i.planInstalled(rec, ref, w.Version), nil
 		}

@@ -3,6 +3,8 @@ package extension
 import (
 	"context"
 	"slices"
+
+	"pgoci/internal/state"
 )
 
 // defaultConcurrency is how many installs a sync runs at once by
@@ -93,7 +95,7 @@ func (r *Root) installStep(ctx context.Context, plan Plan, s Step) (Result, erro
 	}
 	defer i.close()
 	if s.Manifest != "" {
-		i.lock.pinAs(s.Package, lockEntry{Reference: s.Reference, Version: s.Version, Digest: s.Manifest, Index: s.Index})
+		i.lock.PinAs(s.Package, state.Pin{Reference: s.Reference, Version: s.Version, Digest: s.Manifest, Index: s.Index})
 	}
 	if pr, ok := plan.resolved[s.Package]; ok && plan.root == r && pr.res.Manifest.Digest == s.Manifest {
 		i.planned = map[string]planResolution{s.Reference + "\x00" + s.Version: pr}

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 
+	"pgoci/internal/pg17"
+	"pgoci/internal/view"
 	"pgoci/unpack"
 )
 
@@ -60,7 +62,7 @@ func (r *Root) Uninstall(ctx context.Context, name string, opts UninstallOptions
 	if err != nil {
 		return Removed{}, err
 	}
-	defer lk.unlock()
+	defer lk.Unlock()
 	if err := loc.recoverPending(); err != nil {
 		return Removed{}, err
 	}
@@ -107,7 +109,7 @@ func (r *Root) Uninstall(ctx context.Context, name string, opts UninstallOptions
 // the directories rec created that are empty, then its licenses.
 func (l location) remove17(rec Installed, recs map[string]Installed) ([]string, error) {
 	kept, err := removeFiles17(unshared(slices.Clone(rec.Files), recs, rec.Name))
-	pruneDirs17(rec.Dirs)
+	pg17.PruneDirs(rec.Dirs)
 	if lerr := unpack.RemoveAll(filepath.Join(l.state, "licenses", rec.Name)); lerr != nil {
 		err = errors.Join(err, lerr)
 	}
@@ -118,10 +120,10 @@ func (l location) remove17(rec Installed, recs map[string]Installed) ([]string, 
 // aside into the state's tmp directory first, so that nobody sees it half
 // deleted; what cannot be deleted there is cleaned by later calls).
 func (l location) remove18(rec Installed, recs map[string]Installed) error {
-	if err := unlinkView(l.root, rec.Name, rec.View, recs); err != nil {
+	if err := view.Unlink(l.root, rec.Name, rec.View, sharersOf(recs, rec.Name)); err != nil {
 		return err
 	}
-	return l.trash(filepath.Join(l.root, filepath.FromSlash(packageDir(rec.Name))))
+	return l.trash(filepath.Join(l.root, filepath.FromSlash(view.PackageDir(rec.Name))))
 }
 
 // dependents maps each other installed package requiring an extension of

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 
 	"github.com/opencontainers/go-digest"
+
+	"pgoci/internal/view"
 )
 
 // Drift is one difference between an installed file and its record.
@@ -78,7 +80,7 @@ func (r *Root) Verify(ctx context.Context) ([]Drift, error) {
 		base := ""
 		if !loc.pg17() {
 			base = rec.Dir
-			drift = appendLink(drift, loc.root, rec.Name, path.Join(packageDir(rec.Name), "current"), path.Base(rec.Dir))
+			drift = appendLink(drift, loc.root, rec.Name, path.Join(view.PackageDir(rec.Name), "current"), path.Base(rec.Dir))
 			for _, p := range rec.View {
 				drift = appendViewLink(drift, loc.root, rec.Name, p, byName)
 			}
@@ -131,10 +133,10 @@ func checkFile(root, pkg, p string, f InstalledFile) []Drift {
 // appendViewLink checks the view link p of package name: it points into
 // the package, or into another package sharing the file.
 func appendViewLink(drift []Drift, root, name, p string, recs map[string]Installed) []Drift {
-	if got, err := os.Readlink(filepath.Join(root, filepath.FromSlash(p))); err == nil && linkedToOwner(got, p, name, recs) {
+	if got, err := os.Readlink(filepath.Join(root, filepath.FromSlash(p))); err == nil && view.LinkedToOwner(got, p, name, sharersOf(recs, name)) {
 		return drift
 	}
-	return appendLink(drift, root, name, p, viewTarget(name, p))
+	return appendLink(drift, root, name, p, view.Target(name, p))
 }
 
 // appendLink checks that p (relative to root, or absolute when root is

@@ -11,21 +11,16 @@ import (
 	"strings"
 	"time"
 
-	"pgoci/layout"
+	"pgoci/internal/state"
+	"pgoci/internal/view"
 	"pgoci/unpack"
 )
-
-// viewDirs are the image root directories merged into the root's view:
-// all of share/ (share/extension, and the script directories control
-// files name, which PostgreSQL 18 looks for next to extension/), lib,
-// system and bin. licenses/ stays in the package directory.
-var viewDirs = []string{layout.DirShare, layout.DirLib, layout.DirSystem, layout.DirBin}
 
 // viewPaths lists the files of a package that the merged view links.
 func viewPaths(files []InstalledFile) []string {
 	var out []string
 	for _, f := range files {
-		for _, d := range viewDirs {
+		for _, d := range view.Dirs {
 			if strings.HasPrefix(f.Path, d+"/") {
 				out = append(out, f.Path)
 				break
@@ -33,17 +28,6 @@ func viewPaths(files []InstalledFile) []string {
 		}
 	}
 	return out
-}
-
-// packageDir is packages/<name>, relative to the root.
-func packageDir(name string) string { return path.Join("packages", name) }
-
-// viewTarget is the target of the view link p of package name: a relative
-// path through packages/<name>/current, so an upgrade switches every link
-// at once by replacing current.
-func viewTarget(name, p string) string {
-	up := strings.Repeat("../", strings.Count(p, "/"))
-	return up + path.Join(packageDir(name), "current", p)
 }
 
 // commit18 publishes a staged package into the root (PostgreSQL 18 mode),
@@ -60,17 +44,17 @@ func (i *installer) commit18(st *staged, prev *Installed) (Installed, error) {
 	if err != nil {
 		return Installed{}, err
 	}
-	view := viewPaths(rec.Files)
-	if err := checkViewConflicts(root, rec, view, prev, recs); err != nil {
+	links := viewPaths(rec.Files)
+	if err := checkViewConflicts(root, rec, links, prev, recs); err != nil {
 		return Installed{}, err
 	}
 	hex := rec.Manifest.Encoded()[:16]
-	rec.Dir = path.Join(packageDir(rec.Name), hex)
-	rec.View = view
+	rec.Dir = path.Join(view.PackageDir(rec.Name), hex)
+	rec.View = links
 	pending := rec
 	pending.Pending = true
 	if prev != nil {
-		pending.View = union(prev.View, view)
+		pending.View = union(prev.View, links)
 		pending.Previous = prev
 	}
 	if err := commitStep("pending"); err != nil {
@@ -79,7 +63,7 @@ func (i *installer) commit18(st *staged, prev *Installed) (Installed, error) {
 	if err := i.loc.writeRecord(pending); err != nil {
 		return Installed{}, err
 	}
-	pkgDir := filepath.Join(root, filepath.FromSlash(packageDir(rec.Name)))
+	pkgDir := filepath.Join(root, filepath.FromSlash(view.PackageDir(rec.Name)))
 	err = commitStep("place")
 	if err == nil {
 		err = i.placePackage(st.dir, pkgDir, hex)
@@ -88,7 +72,7 @@ func (i *installer) commit18(st *staged, prev *Installed) (Installed, error) {
 		err = commitStep("switch")
 	}
 	if err == nil {
-		err = switchCurrent(pkgDir, hex, i.r.opts.Durable)
+		err = view.SwitchCurrent(pkgDir, hex, i.r.opts.Durable)
 	}
 	if err != nil {
 		return Installed{}, errors.Join(err, i.loc.rollBack18(pending, recs))
@@ -119,13 +103,13 @@ func (l location) finish18(pending Installed, recs map[string]Installed, durable
 	if err := commitStep("unlink"); err != nil {
 		return Installed{}, err
 	}
-	if err := unlinkView(l.root, rec.Name, without(pending.View, rec.View), recs); err != nil {
+	if err := view.Unlink(l.root, rec.Name, without(pending.View, rec.View), sharersOf(recs, rec.Name)); err != nil {
 		return Installed{}, err
 	}
 	if err := commitStep("link"); err != nil {
 		return Installed{}, err
 	}
-	if err := linkView(l.root, rec.Name, rec.View, recs, durable); err != nil {
+	if err := view.Link(l.root, rec.Name, rec.View, sharersOf(recs, rec.Name), durable); err != nil {
 		return Installed{}, err
 	}
 	if err := commitStep("record"); err != nil {
@@ -151,10 +135,10 @@ func (l location) rollBack18(pending Installed, recs map[string]Installed) error
 		l.trashOldVersions(prev.Name, path.Base(prev.Dir))
 		return nil
 	}
-	if err := unlinkView(l.root, pending.Name, pending.View, recs); err != nil {
+	if err := view.Unlink(l.root, pending.Name, pending.View, sharersOf(recs, pending.Name)); err != nil {
 		return err
 	}
-	if err := l.trash(filepath.Join(l.root, filepath.FromSlash(packageDir(pending.Name)))); err != nil {
+	if err := l.trash(filepath.Join(l.root, filepath.FromSlash(view.PackageDir(pending.Name)))); err != nil {
 		return err
 	}
 	return l.removeRecord(pending.Name)
@@ -177,7 +161,7 @@ func (l location) recoverPending() error {
 		if !rec.Pending || rec.Dir == "" {
 			continue
 		}
-		pkgDir := filepath.Join(l.root, filepath.FromSlash(packageDir(name)))
+		pkgDir := filepath.Join(l.root, filepath.FromSlash(view.PackageDir(name)))
 		if cur, err := os.Readlink(filepath.Join(pkgDir, "current")); err == nil && cur == path.Base(rec.Dir) {
 			_, err = l.finish18(rec, recs, false)
 			errs = append(errs, err)
@@ -193,7 +177,7 @@ func (l location) recoverPending() error {
 // interrupted commit. The root's lock is held, so no other commit of the
 // package is running.
 func (l location) trashOldVersions(name, current string) {
-	pkgDir := filepath.Join(l.root, filepath.FromSlash(packageDir(name)))
+	pkgDir := filepath.Join(l.root, filepath.FromSlash(view.PackageDir(name)))
 	entries, _ := os.ReadDir(pkgDir)
 	for _, e := range entries {
 		if e.IsDir() && e.Name() != current && e.Name() != "current" {
@@ -206,7 +190,7 @@ func (l location) trashOldVersions(name, current string) {
 // other content, or that hold a file no record owns (unless it is already
 // the link this package would make, left by an interrupted commit). A
 // path another package owns with the same content is shared.
-func checkViewConflicts(root string, rec Installed, view []string, prev *Installed, recs map[string]Installed) error {
+func checkViewConflicts(root string, rec Installed, links []string, prev *Installed, recs map[string]Installed) error {
 	name := rec.Name
 	owner := map[string]string{}
 	for n, r := range recs {
@@ -217,7 +201,7 @@ func checkViewConflicts(root string, rec Installed, view []string, prev *Install
 			owner[p] = n
 		}
 	}
-	for _, p := range view {
+	for _, p := range links {
 		if o, ok := owner[p]; ok {
 			mine, _ := fileAt(rec.Files, p)
 			theirs, _ := fileAt(recs[o].Files, p)
@@ -233,7 +217,7 @@ func checkViewConflicts(root string, rec Installed, view []string, prev *Install
 				return &ConflictError{Path: p, Package: name, Owner: o}
 			}
 		}
-		if prev != nil && (slices.Contains(prev.View, p) || ancestorIn(p, prev.View) || holdsAny(p, prev.View)) {
+		if prev != nil && (slices.Contains(prev.View, p) || view.AncestorIn(p, prev.View) || view.HoldsAny(p, prev.View)) {
 			continue
 		}
 		fi, err := os.Lstat(filepath.Join(root, filepath.FromSlash(p)))
@@ -241,7 +225,7 @@ func checkViewConflicts(root string, rec Installed, view []string, prev *Install
 			continue
 		}
 		if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-			if t, _ := os.Readlink(filepath.Join(root, filepath.FromSlash(p))); t == viewTarget(name, p) {
+			if t, _ := os.Readlink(filepath.Join(root, filepath.FromSlash(p))); t == view.Target(name, p) {
 				continue
 			}
 		}
@@ -259,7 +243,7 @@ func (i *installer) placePackage(src, pkgDir, hex string) error {
 	}
 	dst := filepath.Join(pkgDir, hex)
 	if _, err := os.Lstat(dst); err == nil {
-		aside := i.ws.path("aside-" + cacheRandom())
+		aside := i.ws.Path("aside-" + cacheRandom())
 		if err := os.Rename(dst, aside); err != nil {
 			return fmt.Errorf("extension: moving aside %s: %w", dst, err)
 		}
@@ -269,105 +253,9 @@ func (i *installer) placePackage(src, pkgDir, hex string) error {
 		return fmt.Errorf("extension: publishing %s: %w", dst, err)
 	}
 	if i.r.opts.Durable {
-		return stateSyncDir(pkgDir)
+		return state.SyncDir(pkgDir)
 	}
 	return nil
-}
-
-// switchCurrent points packages/<name>/current at hex with one rename of
-// a new symlink over the old one.
-func switchCurrent(pkgDir, hex string, durable bool) error {
-	return replaceSymlink(filepath.Join(pkgDir, "current"), hex, durable)
-}
-
-// replaceSymlink makes p a symlink to target atomically: a symlink under a
-// temporary name in the same directory, renamed over p.
-func replaceSymlink(p, target string, durable bool) error {
-	tmp := filepath.Join(filepath.Dir(p), ".pgoci-link-"+cacheRandom())
-	if err := os.Symlink(target, tmp); err != nil {
-		return fmt.Errorf("extension: link %s: %w", p, err)
-	}
-	if err := os.Rename(tmp, p); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("extension: link %s: %w", p, err)
-	}
-	if durable {
-		return stateSyncDir(filepath.Dir(p))
-	}
-	return nil
-}
-
-// linkView creates the view links of a package that are not there yet.
-// A link that exists already points through current, so it is right; so
-// is one that points into another package sharing the file (recs, the
-// other packages' records).
-func linkView(root, name string, view []string, recs map[string]Installed, durable bool) error {
-	for _, p := range view {
-		abs := filepath.Join(root, filepath.FromSlash(p))
-		if t, err := os.Readlink(abs); err == nil && linkedToOwner(t, p, name, recs) {
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
-			return fmt.Errorf("extension: view %s: %w", p, err)
-		}
-		if err := replaceSymlink(abs, viewTarget(name, p), durable); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// linkedToOwner reports whether the view link target t of path p points
-// into package name or into another package whose view holds p.
-func linkedToOwner(t, p, name string, recs map[string]Installed) bool {
-	if t == viewTarget(name, p) {
-		return true
-	}
-	for _, o := range viewSharers(recs, name, p) {
-		if t == viewTarget(o, p) {
-			return true
-		}
-	}
-	return false
-}
-
-// unlinkView removes the view links of a package, only where they still
-// point into it, then the directories left empty below the view's top
-// directories. A link to a file another package shares is pointed into
-// that package instead (recs, the records of the other packages). It goes
-// on past a failure and returns every link it could not remove.
-func unlinkView(root, name string, paths []string, recs map[string]Installed) error {
-	var errs []error
-	for _, p := range paths {
-		abs := filepath.Join(root, filepath.FromSlash(p))
-		if t, err := os.Readlink(abs); err != nil || t != viewTarget(name, p) {
-			continue
-		}
-		if others := viewSharers(recs, name, p); len(others) > 0 {
-			if err := replaceSymlink(abs, viewTarget(others[0], p), false); err != nil {
-				errs = append(errs, err)
-			}
-			continue
-		}
-		if err := os.Remove(abs); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, fmt.Errorf("extension: remove view link %s: %w", abs, err))
-			continue
-		}
-		pruneDirs(root, path.Dir(p))
-	}
-	return errors.Join(errs...)
-}
-
-// pruneDirs removes dir and its parents while they are empty, stopping at
-// the view's top directories (share, share/extension, lib, system, bin),
-// which stay.
-func pruneDirs(root, dir string) {
-	for dir != "." && dir != "/" && !slices.Contains(viewDirs, dir) && dir != layout.DirExtension {
-		if os.Remove(filepath.Join(root, filepath.FromSlash(dir))) != nil {
-			return
-		}
-		dir = path.Dir(dir)
-	}
 }
 
 // trash removes a directory that readers may still be walking: renamed
@@ -390,21 +278,10 @@ func (l location) trash(dir string) error {
 	return nil
 }
 
-// ancestorIn reports whether a parent directory of p is one of paths:
-// a view link of the previous version that p now goes through.
-func ancestorIn(p string, paths []string) bool {
-	for d := path.Dir(p); d != "."; d = path.Dir(d) {
-		if slices.Contains(paths, d) {
-			return true
-		}
-	}
-	return false
-}
-
-// holdsAny reports whether p is a directory of the view holding one of
-// paths: a directory of the previous version that is now a file.
-func holdsAny(p string, paths []string) bool {
-	return slices.ContainsFunc(paths, func(q string) bool { return strings.HasPrefix(q, p+"/") })
+// sharersOf tells the view which packages other than name share a path,
+// from their records.
+func sharersOf(recs map[string]Installed, name string) view.Sharers {
+	return func(p string) []string { return viewSharers(recs, name, p) }
 }
 
 func union(a, b []string) []string {

@@ -4,18 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/netip"
 	"os"
-	"strings"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2/content/oci"
 	"oras.land/oras-go/v2/registry/remote"
 	"oras.land/oras-go/v2/registry/remote/auth"
-	"oras.land/oras-go/v2/registry/remote/credentials"
-	"oras.land/oras-go/v2/registry/remote/retry"
+
+	"pgoci/internal/registry"
 )
 
 // Source is where images are resolved from: the small part of a
@@ -46,6 +43,8 @@ var (
 	_ Source           = (*remote.Repository)(nil)
 	_ Source           = (*oci.ReadOnlyStore)(nil)
 	_ referenceFetcher = (*remote.Repository)(nil)
+	_ Source           = (*registry.Mirrored)(nil)
+	_ referenceFetcher = (*registry.Mirrored)(nil)
 )
 
 // RemoteOptions configures registry access. The zero value reads
@@ -117,76 +116,19 @@ func remoteRepository(r Reference, opts RemoteOptions) (*remote.Repository, erro
 	if err != nil {
 		return nil, fmt.Errorf("%w: %q: %v", ErrReference, r.Name(), err)
 	}
-	loopback := isLoopback(r.Registry)
-	repo.PlainHTTP = opts.PlainHTTP || loopback
-	repo.TagListPageSize = opts.TagPageSize
-	repo.TagListMaxPages = opts.MaxTagPages
-	if repo.TagListMaxPages == 0 {
-		repo.TagListMaxPages = 100
+	if err := registry.Configure(repo, opts.transport()); err != nil {
+		return nil, err
 	}
-	cred := opts.Credential
-	if cred == nil {
-		store, err := dockerCredentials(opts.CredentialsFile)
-		if err != nil {
-			return nil, err
-		}
-		cred = credentials.Credential(store)
-	}
-	client := &auth.Client{Client: opts.Client, Credential: cred, Cache: auth.NewCache()}
-	if client.Client == nil {
-		client.Client = retry.DefaultClient
-	}
-	if loopback {
-		client.BlockedRealmPrefixes = withoutLoopback(auth.DefaultBlockedRealmPrefixes())
-	}
-	ua := opts.UserAgent
-	if ua == "" {
-		ua = "pgoci"
-	}
-	client.SetUserAgent(ua)
-	repo.Client = client
 	return repo, nil
 }
 
-func dockerCredentials(file string) (credentials.Store, error) {
-	var (
-		store credentials.Store
-		err   error
-	)
-	if file != "" {
-		store, err = credentials.NewStore(file, credentials.StoreOptions{})
-	} else {
-		store, err = credentials.NewStoreFromDocker(credentials.StoreOptions{})
+// transport is the part of opts the registry transport reads.
+func (opts RemoteOptions) transport() registry.Options {
+	return registry.Options{
+		Client: opts.Client, Credential: opts.Credential, CredentialsFile: opts.CredentialsFile,
+		PlainHTTP: opts.PlainHTTP, TagPageSize: opts.TagPageSize, MaxTagPages: opts.MaxTagPages,
+		UserAgent: opts.UserAgent,
 	}
-	if err != nil {
-		return nil, fmt.Errorf("resolve: read docker credentials: %w", err)
-	}
-	return store, nil
-}
-
-// isLoopback reports "localhost", 127.0.0.0/8 and ::1, with or without a
-// port.
-func isLoopback(hostport string) bool {
-	host := hostport
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		host = h
-	}
-	host = strings.Trim(host, "[]")
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
-}
-
-func withoutLoopback(ps []netip.Prefix) []netip.Prefix {
-	out := make([]netip.Prefix, 0, len(ps))
-	for _, p := range ps {
-		if !p.Addr().IsLoopback() {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // Layout opens an OCI image layout directory read-only. Its tags are the
@@ -219,7 +161,7 @@ func Open(ctx context.Context, ref string, opts RemoteOptions) (Source, Referenc
 		}
 		return st, r, nil
 	}
-	if ms := mirrorsFor(opts.Mirrors, r.Registry); len(ms) > 0 {
+	if ms := registry.MirrorsFor(opts.Mirrors, r.Registry); len(ms) > 0 {
 		s, err := newMirrored(r, ms, opts)
 		if err != nil {
 			return nil, Reference{}, err

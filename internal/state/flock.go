@@ -1,6 +1,6 @@
 //go:build unix
 
-package extension
+package state
 
 import (
 	"context"
@@ -11,15 +11,15 @@ import (
 	"time"
 )
 
-// flock is an exclusive flock(2) on a file. The kernel releases it when
+// Flock is an exclusive flock(2) on a file. The kernel releases it when
 // the process dies, whatever killed it, so a crashed installer never
 // leaves a root locked.
-type flock struct{ f *os.File }
+type Flock struct{ f *os.File }
 
-// lockFile takes an exclusive lock on path, creating the file, waiting
+// Lock takes an exclusive lock on path, creating the file, waiting
 // until the lock is free or ctx is done. flock(2) cannot be interrupted
 // by a context, so it is polled without blocking, backing off to 50 ms.
-func lockFile(ctx context.Context, path string) (*flock, error) {
+func Lock(ctx context.Context, path string) (*Flock, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_CLOEXEC, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("extension: lock %s: %w", path, err)
@@ -28,7 +28,7 @@ func lockFile(ctx context.Context, path string) (*flock, error) {
 	for {
 		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 		if err == nil {
-			return &flock{f}, nil
+			return &Flock{f}, nil
 		}
 		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
 			f.Close()
@@ -46,9 +46,9 @@ func lockFile(ctx context.Context, path string) (*flock, error) {
 	}
 }
 
-// tryLock takes an exclusive lock on an existing file without waiting;
+// TryLock takes an exclusive lock on an existing file without waiting;
 // ok is false when another process (or another descriptor) holds it.
-func tryLock(path string) (l *flock, ok bool) {
+func TryLock(path string) (l *Flock, ok bool) {
 	f, err := os.OpenFile(path, os.O_RDWR|syscall.O_CLOEXEC|syscall.O_NOFOLLOW, 0)
 	if err != nil {
 		return nil, false
@@ -57,16 +57,16 @@ func tryLock(path string) (l *flock, ok bool) {
 		f.Close()
 		return nil, false
 	}
-	return &flock{f}, true
+	return &Flock{f}, true
 }
 
-// unlock releases the lock (closing the descriptor releases it).
-func (l *flock) unlock() {
+// Unlock releases the lock (closing the descriptor releases it).
+func (l *Flock) Unlock() {
 	if l != nil && l.f != nil {
 		l.f.Close()
 		l.f = nil
 	}
 }
 
-// installNoFollow makes an open fail on a symbolic link.
-const installNoFollow = syscall.O_NOFOLLOW
+// NoFollow makes an open fail on a symbolic link.
+const NoFollow = syscall.O_NOFOLLOW

@@ -1,0 +1,49 @@
+package state
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// DirName is the state directory inside an install root.
+const DirName = ".pgoci"
+
+// Dir is a state directory: <root>/.pgoci, or the PostgreSQL 17 mode
+// state directory.
+type Dir string
+
+// Records is the directory of install records.
+func (d Dir) Records() string { return filepath.Join(string(d), "installed") }
+
+// Tmp is the directory of install workspaces.
+func (d Dir) Tmp() string { return filepath.Join(string(d), "tmp") }
+
+// Lock is the file whose flock serialises the commits of installers.
+func (d Dir) Lock() string { return filepath.Join(string(d), "lock") }
+
+// Record is the file of name's install record.
+func (d Dir) Record(name string) string {
+	return filepath.Join(d.Records(), name+".json")
+}
+
+// Prepare creates the state directories.
+func (d Dir) Prepare() error {
+	for _, p := range []string{d.Records(), d.Tmp()} {
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			return fmt.Errorf("extension: state directory: %w", err)
+		}
+	}
+	return nil
+}
+
+// validName matches package names usable as a file name.
+var validName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,127}$`)
+
+// ValidName reports whether a package name is usable as a file name: a
+// record's, and a package directory's.
+func ValidName(name string) bool {
+	return validName.MatchString(name) && !strings.Contains(name, "..")
+}
