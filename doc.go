@@ -36,6 +36,13 @@
 //	layout/                on-disk shapes: image root layout, control files, settings
 //	labels/                the label/annotation schema: types, Parse, Validate, write
 //	ocilayout/             OCI image layout store safe under concurrent writers
+//	internal/host/         reads the machine (pg_config, os-release, C library, platform) for resolve.Detect
+//	internal/registry/     resolve's registry transport: credentials, plain HTTP, retries, mirrors
+//	internal/state/        extension's state directory: durable records, lock file of pins, flock, workspaces
+//	internal/view/         the PostgreSQL 18 merged view's links
+//	internal/pg17/         PostgreSQL 17 mode placement: destinations, control files last
+//	internal/tmpname/      random suffixes for temporary names
+//	internal/depcheck/     the test that holds the dependency direction below
 //	internal/verify/       the verifying reader every fetch goes through
 //	internal/testregistry/ in-process OCI distribution registry for tests
 //	internal/tartest/      tar layer builder for tests (hostile entries included)
@@ -44,5 +51,6 @@
 //	e2e/                   end-to-end tests on real components (build tag e2e)
 //
 // labels imports nothing of pgoci; unpack and layout import neither each
-// other nor resolve. The label schema is specified in labels/SPEC.md.
+// other nor resolve; resolve never imports extension; no internal package
+// imports extension. internal/depcheck checks it from one table. The label schema is specified in labels/SPEC.md.
 package pgoci
