@@ -14,6 +14,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"pgoci/internal/registry"
 	"pgoci/layout"
 	"pgoci/resolve"
 )
@@ -417,7 +418,7 @@ func (p *parser) tag() (TagEntry, error) {
 		case "tag":
 			return p.field(name, func() error {
 				s, err := p.str(128)
-				if err == nil && !tagRE.MatchString(s) {
+				if err == nil && !registry.ValidTag(s) {
 					err = p.fail("tag %q: want [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}", s)
 				}
 				t.Tag = s
@@ -613,9 +614,6 @@ func truncate(s string) string {
 	}
 	return s
 }
-
-// tagRE is the distribution spec's tag grammar.
-var tagRE = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$`)
 
 // pathComponentRE is one component of a repository name, as the
 // distribution spec writes it.

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // readExtensions parses the control files and sorts the scripts into
@@ -173,12 +174,17 @@ func (t *Tree) addScript(byName map[string]*Extension, rel string) {
 	}
 }
 
-// libdirRef finds '$libdir/name' references; bareRef finds the obj_file of
-// `AS 'obj_file', 'link_symbol'`, which only C functions have.
-var (
-	libdirRef = regexp.MustCompile(`'\$libdir/([^'/\\\n]{1,255})'`)
-	bareRef   = regexp.MustCompile(`(?i)\bAS\s+'([A-Za-z0-9_.-]{1,255})'\s*,\s*'`)
-)
+// moduleRefs finds '$libdir/name' references and the obj_file of
+// `AS 'obj_file', 'link_symbol'`, which only C functions have. They are
+// compiled on first use, by pack: their counted repetitions make programs
+// of thousands of instructions, some 4 ms that every process paid at
+// start, pack or not.
+var moduleRefs = sync.OnceValue(func() []*regexp.Regexp {
+	return []*regexp.Regexp{
+		regexp.MustCompile(`'\$libdir/([^'/\\\n]{1,255})'`),
+		regexp.MustCompile(`(?i)\bAS\s+'([A-Za-z0-9_.-]{1,255})'\s*,\s*'`),
+	}
+})
 
 // scanModules collects the modules e references, from its control files
 // and scripts. scanned holds the references of the files already read,
@@ -252,7 +258,7 @@ func scanScript(ctx context.Context, file string) ([]string, error) {
 		}
 		n, rerr := io.ReadFull(f, buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
-		for _, re := range []*regexp.Regexp{libdirRef, bareRef} {
+		for _, re := range moduleRefs() {
 			for _, m := range re.FindAllSubmatch(buf, -1) {
 				refs = append(refs, string(m[1]))
 			}

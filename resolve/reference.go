@@ -2,12 +2,13 @@ package resolve
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	digest "github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2/registry"
+
+	transport "pgoci/internal/registry"
 )
 
 // LayoutPrefix starts a reference to an OCI image layout directory.
@@ -28,8 +29,6 @@ type Reference struct {
 	Tag    string
 	Digest digest.Digest
 }
-
-var tagRE = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$`)
 
 // ParseReference parses "host[:port]/repo[:tag][@digest]" or
 // "oci:DIR[:tag|@digest]". The registry host is required (no implicit
@@ -59,7 +58,7 @@ func parseRemoteReference(s string) (Reference, error) {
 	}
 	if i := strings.LastIndexByte(name, ':'); i > strings.LastIndexByte(name, '/') {
 		r.Tag, name = name[i+1:], name[:i]
-		if !tagRE.MatchString(r.Tag) {
+		if !transport.ValidTag(r.Tag) {
 			return Reference{}, fmt.Errorf("%w: %q: tag %q (want [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127})", ErrReference, truncate(s), truncate(r.Tag))
 		}
 	}
@@ -79,7 +78,7 @@ func parseLayoutReference(s, rest string) (Reference, error) {
 		}
 		r.Digest, rest = d, rest[:i]
 	}
-	if i := strings.LastIndexByte(rest, ':'); i > strings.LastIndexByte(rest, '/') && tagRE.MatchString(rest[i+1:]) {
+	if i := strings.LastIndexByte(rest, ':'); i > strings.LastIndexByte(rest, '/') && transport.ValidTag(rest[i+1:]) {
 		r.Tag, rest = rest[i+1:], rest[:i]
 	}
 	if rest == "" || strings.ContainsRune(rest, 0) {

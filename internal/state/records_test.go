@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -45,7 +46,9 @@ func TestRecords(t *testing.T) {
 }
 
 func TestValidName(t *testing.T) {
-	for name, want := range map[string]bool{"cube": true, "pg_ivm": true, "a..b": false, ".x": false, "": false, "a/b": false} {
+	for name, want := range map[string]bool{"cube": true, "pg_ivm": true, "a..b": false, ".x": false, "": false, "a/b": false,
+		"postgis-3": true, "libc++": true, "_x": true, "+x": false, "-x": false, "a b": false, "é": false, "x\n": false,
+		strings.Repeat("a", 128): true, strings.Repeat("a", 129): false} {
 		if ValidName(name) != want {
 			t.Errorf("ValidName(%q) = %v, want %v", name, !want, want)
 		}
