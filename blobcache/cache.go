@@ -222,6 +222,24 @@ func touch(p string, used time.Time) {
 // short or damaged, which a reader that verifies notices (see
 // [Cache.Fetch]).
 func (c *Cache) Push(ctx context.Context, expected ocispec.Descriptor, r io.Reader) error {
+	return c.push(ctx, expected, r, true)
+}
+
+// PushVerified is [Cache.Push] for a caller that hashes the same bytes
+// itself, as they stream past, and ends r with an error rather than
+// io.EOF when they do not hash to expected.Digest: the pgoci installer,
+// whose unpacker verifies every layer it reads. The bytes are counted,
+// not hashed, so a blob is not hashed twice on its way to disk; a blob
+// of the wrong size is still refused ([ErrSize]). Bytes nobody verifies
+// go through Push. What a caller breaking that promise stores is found
+// out by every reader that verifies, as after a power loss.
+func (c *Cache) PushVerified(ctx context.Context, expected ocispec.Descriptor, r io.Reader) error {
+	return c.push(ctx, expected, r, false)
+}
+
+// push stores r as the blob of expected, hashing it when hash is set and
+// only counting it otherwise.
+func (c *Cache) push(ctx context.Context, expected ocispec.Descriptor, r io.Reader, hash bool) error {
 	if err := verify.Descriptor(expected); err != nil {
 		return fmt.Errorf("blobcache: push: %w", err)
 	}
@@ -251,7 +269,13 @@ func (c *Cache) Push(ctx context.Context, expected ocispec.Descriptor, r io.Read
 		return fmt.Errorf("blobcache: push %s: %w", expected.Digest, err)
 	}
 	name := tmp.Name()
-	_, err = io.CopyBuffer(writerOnly{tmp}, verify.NewReader(ctxReader{ctx, r}, expected, nil), make([]byte, copyBuffer))
+	src := io.Reader(ctxReader{ctx, r})
+	if hash {
+		src = verify.NewReader(src, expected, nil)
+	} else {
+		src = &sizeReader{r: io.LimitReader(src, expected.Size+1), d: expected}
+	}
+	_, err = io.CopyBuffer(writerOnly{tmp}, src, make([]byte, copyBuffer))
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -362,6 +386,27 @@ func (c ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
+}
+
+// sizeReader counts what it reads and, instead of io.EOF, returns an
+// error wrapping [ErrSize] when the content is not exactly d.Size bytes.
+// Its source is limited to d.Size+1 bytes.
+type sizeReader struct {
+	r io.Reader
+	d ocispec.Descriptor
+	n int64
+}
+
+func (s *sizeReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.n += int64(n)
+	if s.n > s.d.Size {
+		return 0, fmt.Errorf("%w: %s: descriptor says %d bytes, got more", ErrSize, s.d.Digest, s.d.Size)
+	}
+	if err == io.EOF && s.n != s.d.Size {
+		return n, fmt.Errorf("%w: %s: descriptor says %d bytes, got %d", ErrSize, s.d.Digest, s.d.Size, s.n)
+	}
+	return n, err
 }
 
 // writerOnly hides *os.File's ReadFrom, so that io.CopyBuffer uses the

@@ -153,6 +153,44 @@ func TestPushRefused(t *testing.T) {
 	}
 }
 
+// TestPushVerified: the bytes are counted, not hashed (the caller has
+// hashed them, and ends the stream with an error when they do not
+// match): the right bytes are stored, a caller's error or a wrong size
+// leaves nothing behind.
+func TestPushVerified(t *testing.T) {
+	body := []byte("the real content")
+	good := desc(body)
+	for _, tt := range []struct {
+		name string
+		r    io.Reader
+		want error // nil: stored
+	}{
+		{"verified by the caller", bytes.NewReader(body), nil},
+		{"the caller's verdict: not the digest", io.MultiReader(bytes.NewReader(body), iotest.ErrReader(ErrDigest)), ErrDigest},
+		{"short", bytes.NewReader(body[:5]), ErrSize},
+		{"long", bytes.NewReader(append(body, '!')), ErrSize},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := openTest(t, Options{})
+			err := c.PushVerified(context.Background(), good, tt.r)
+			if !errors.Is(err, tt.want) || (err != nil) != (tt.want != nil) {
+				t.Fatalf("PushVerified = %v, want %v", err, tt.want)
+			}
+			blobs := entries(t, c.Dir(), "blobs/sha256")
+			if tt.want == nil {
+				if got, err := fetchAll(t, c, good); err != nil || !bytes.Equal(got, body) {
+					t.Errorf("Fetch = %q, %v", got, err)
+				}
+			} else if len(blobs) != 0 {
+				t.Errorf("blobs after a refused push: %v", blobs)
+			}
+			if got := entries(t, c.Dir(), "tmp"); len(got) != 0 {
+				t.Errorf("temporary files left: %v", got)
+			}
+		})
+	}
+}
+
 // TestCorruptBlob: a cached blob changed on disk. Fetch does not hash (it
 // returns the bytes as stored, documented); a verifying reader notices,
 // Delete drops it, and Push stores the right bytes again. A truncated blob

@@ -34,7 +34,11 @@
 // blobs/, and several processes may fill the same cache at once: two
 // writers of one blob both rename identical bytes into place. Temporary
 // files older than a day (left by a process killed mid-write) are removed
-// by [Open] and [Cache.Prune]. Paths come from validated digests only,
+// by [Open] and [Cache.Prune]. [Cache.PushVerified] is the same for a
+// caller that hashes the bytes itself as they stream past and ends them
+// with an error when they do not match (the pgoci installer, whose
+// unpacker verifies every layer): it counts them and does not hash them a
+// second time. Paths come from validated digests only,
 // and the cache's own directories are never followed through a symbolic
 // link planted in them.
 //

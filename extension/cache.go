@@ -38,7 +38,14 @@ import (
 // another goroutine: content ends in io.EOF only once the installer has
 // verified every byte against expected, and in an error otherwise, in
 // which case nothing may be kept. An implementation that hashes the bytes
-// itself, as blobcache does, keeps that guarantee whatever its caller.
+// itself, as blobcache's Push does, keeps that guarantee whatever its
+// caller. One that also has a method
+//
+//	PushVerified(ctx context.Context, expected ocispec.Descriptor, content io.Reader) error
+//
+// (as [*blobcache.Cache] has) is given the blobs through it instead, with
+// the same promise: the installer has hashed the bytes, and the cache
+// need not hash them again.
 type BlobCache interface {
 	// Fetch opens the cached blob of target. A target.Size of -1 asks
 	// for the blob of target.Digest whatever its size (a digest reference,
@@ -158,15 +165,27 @@ func (c *blobCache) tee(ctx context.Context, rc io.ReadCloser, desc ocispec.Desc
 	}
 	pr, pw := io.Pipe()
 	t.pw, t.pushed = pw, make(chan struct{})
+	push := c.c.Push
+	if v, ok := c.c.(verifiedPusher); ok {
+		push = v.PushVerified // the bytes reach io.EOF only verified: see BlobCache
+	}
 	go func() {
 		defer close(t.pushed)
-		_ = c.c.Push(ctx, desc, pr)
+		_ = push(ctx, desc, pr)
 		// A Push that returned early (the blob was cached meanwhile) or
 		// failed unblocks the writer, which then stops teeing.
 		pr.CloseWithError(errPushDone)
 	}()
 	return t
 }
+
+// verifiedPusher is a [BlobCache] that takes bytes its caller verified
+// without hashing them again.
+type verifiedPusher interface {
+	PushVerified(ctx context.Context, expected ocispec.Descriptor, content io.Reader) error
+}
+
+var _ verifiedPusher = (*blobcache.Cache)(nil)
 
 // errPushDone is what the tee's writes see once Push returned, and
 // errAbandoned what Push sees of content not read to its verified end.

@@ -210,3 +210,59 @@ func TestInstallBoundedCache(t *testing.T) {
 		t.Errorf("the second package was evicted by its own install: requests %v", got)
 	}
 }
+
+// verifiedCache is a memCache with PushVerified, as blobcache has: the
+// installer must give it every blob that way, never hashed twice.
+type verifiedCache struct {
+	*memCache
+	verified int
+}
+
+func (v *verifiedCache) PushVerified(ctx context.Context, d ocispec.Descriptor, r io.Reader) error {
+	if err := v.memCache.Push(ctx, d, r); err != nil {
+		return err
+	}
+	v.mu.Lock()
+	v.verified++ // stored, as memCache's pushes counts
+	v.mu.Unlock()
+	return nil
+}
+
+// TestInstallPushesVerified: a cache with PushVerified gets every blob of
+// a cold install through it (the installer hashed them already), and
+// still only verified bytes: a registry that corrupts a layer leaves
+// nothing of it in the cache.
+func TestInstallPushesVerified(t *testing.T) {
+	srv := instRegistry(t)
+	idx := instPush(t, srv, "ext/cube", "1.5", "cube", 18, instFiles(instExt{name: "cube", version: "1.5"}))
+	ctx := context.Background()
+	ref := srv.Host() + "/ext/cube@" + idx.String()
+	v := &verifiedCache{memCache: newMemCache()}
+	install := func() error {
+		_, err := installAt(ctx, ref, instTarget(18), RootOptions{Root: t.TempDir(), Cache: v})
+		return err
+	}
+	if err := srv.AddFault(testregistry.Fault{Kind: testregistry.FaultCorrupt, Method: "GET", Path: "/blobs/", Times: -1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := install(); err == nil {
+		t.Fatal("install through a corrupting registry succeeded")
+	}
+	srv.ClearFaults()
+	for d, b := range v.blobs {
+		if digest.FromBytes(b) != d {
+			t.Errorf("cached %s does not hash to its name", d)
+		}
+	}
+	if err := install(); err != nil {
+		t.Fatal(err)
+	}
+	if len(v.blobs) != 4 || v.verified != v.pushes || v.verified == 0 {
+		t.Errorf("%d blobs cached, %d pushes of which %d through PushVerified; want 4, all through PushVerified", len(v.blobs), v.pushes, v.verified)
+	}
+	for d, b := range v.blobs {
+		if digest.FromBytes(b) != d {
+			t.Errorf("cached %s does not hash to its name", d)
+		}
+	}
+}
