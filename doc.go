@@ -42,6 +42,7 @@
 //	internal/view/         the PostgreSQL 18 merged view's links
 //	internal/pg17/         PostgreSQL 17 mode placement: destinations, control files last
 //	internal/tmpname/      random suffixes for temporary names
+//	internal/versions/     tags grouped by version, for extension.ListVersions and catalog
 //	internal/depcheck/     the test that holds the dependency direction below
 //	internal/verify/       the verifying reader every fetch goes through
 //	internal/testregistry/ in-process OCI distribution registry for tests

@@ -11,6 +11,7 @@ import (
 
 	"pgoci/extension"
 	"pgoci/labels"
+	"pgoci/internal/versions"
 	"pgoci/resolve"
 )
 
@@ -39,29 +40,29 @@ func documentVersions(name string, r *RepositoryEntry, t resolve.Target, opts ex
 		out               []extension.Version
 		examined, fitting int
 	)
-	for _, g := range groupVersions(tags, c, t) {
+	for _, g := range versions.Groups(tags, c, t) {
 		if opts.MaxFitting > 0 && fitting >= opts.MaxFitting {
 			break
 		}
-		if g.best == "" {
+		if g.Best == "" {
 			if opts.Rejected {
-				out = append(out, extension.Version{Tag: g.tags[0].Name, Version: g.version.String(), Why: g.why(t)})
+				out = append(out, extension.Version{Tag: g.Tags[0].Name, Version: g.Version.String(), Why: g.Why(t)})
 			}
 			continue
 		}
 		if maxVersions > 0 && examined >= maxVersions {
 			if opts.Rejected {
-				out = append(out, extension.Version{Tag: g.best, Version: g.version.String(),
+				out = append(out, extension.Version{Tag: g.Best, Version: g.Version.String(),
 					Why: fmt.Sprintf("not examined: only the %d newest versions are (ListVersionsOptions.MaxVersions)", maxVersions)})
 			}
 			continue
 		}
 		examined++
-		v, err := evaluateTag(name, byTag[g.best], t, opts.Policy)
+		v, err := evaluateTag(name, byTag[g.Best], t, opts.Policy)
 		if err != nil {
 			return nil, err
 		}
-		v.Version = g.version.String()
+		v.Version = g.Version.String()
 		if v.Fits {
 			fitting++
 		}
@@ -70,67 +71,6 @@ func documentVersions(name string, r *RepositoryEntry, t resolve.Target, opts ex
 		}
 	}
 	return out, nil
-}
-
-// versionGroup is one version and its tags: all the constraint admits,
-// and the best one for the target ("" when the target excludes them all).
-type versionGroup struct {
-	version resolve.Version
-	tags    []resolve.Tag
-	best    string
-}
-
-// groupVersions groups the version tags the constraint admits by
-// version, newest first, and picks each version's best tag for t, as
-// extension.ListVersions does.
-func groupVersions(tags []string, c resolve.Constraint, t resolve.Target) []versionGroup {
-	all := resolve.SelectTags(tags, c, resolve.Target{})
-	fit := resolve.SelectTags(tags, c, t)
-	var out []versionGroup
-	for _, tag := range all {
-		if n := len(out); n > 0 && out[n-1].version.Compare(tag.Version) == 0 {
-			out[n-1].tags = append(out[n-1].tags, tag)
-			continue
-		}
-		out = append(out, versionGroup{version: tag.Version, tags: []resolve.Tag{tag}})
-	}
-	for i := range out {
-		for _, tag := range fit {
-			if tag.Version.Compare(out[i].version) == 0 {
-				out[i].best = tag.Name
-				break
-			}
-		}
-	}
-	return out
-}
-
-// why says why the target excludes every tag of g, in
-// extension.ListVersions' words.
-func (g versionGroup) why(t resolve.Target) string {
-	var majors, distros []string
-	for _, tag := range g.tags {
-		if tag.PGMajor != 0 && t.PG.Major != 0 && tag.PGMajor != t.PG.Major {
-			majors = appendMissing(majors, strconv.Itoa(tag.PGMajor))
-		} else if tag.Distro != "" {
-			distros = appendMissing(distros, tag.Distro)
-		}
-	}
-	var parts []string
-	if len(majors) > 0 {
-		parts = append(parts, fmt.Sprintf("its tags are for PostgreSQL %s, not %d", strings.Join(majors, ", "), t.PG.Major))
-	}
-	if len(distros) > 0 {
-		parts = append(parts, fmt.Sprintf("its tags are for distribution %s, not %s", strings.Join(distros, ", "), t.Distro.Codename))
-	}
-	return strings.Join(parts, "; ")
-}
-
-func appendMissing(list []string, s string) []string {
-	if slices.Contains(list, s) {
-		return list
-	}
-	return append(list, s)
 }
 
 // candidate is one image of a tag that passed the check.

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strconv"
 	"strings"
 
 	digest "github.com/opencontainers/go-digest"
@@ -14,6 +12,7 @@ import (
 
 	"pgoci/labels"
 	"pgoci/layout"
+	"pgoci/internal/versions"
 	"pgoci/resolve"
 )
 
@@ -166,22 +165,22 @@ func ListVersions(ctx context.Context, repository string, target resolve.Target,
 		resolved int
 		fitting  int
 	)
-	for _, g := range groupVersions(tags, c, target) {
+	for _, g := range versions.Groups(tags, c, target) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		if opts.MaxFitting > 0 && fitting >= opts.MaxFitting {
 			break
 		}
-		if g.best == "" {
+		if g.Best == "" {
 			if opts.Rejected {
-				out = append(out, Version{Tag: g.tags[0].Name, Version: g.version.String(), Why: g.why(target)})
+				out = append(out, Version{Tag: g.Tags[0].Name, Version: g.Version.String(), Why: g.Why(target)})
 			}
 			continue
 		}
 		if maxVersions > 0 && resolved >= maxVersions {
 			if opts.Rejected {
-				out = append(out, Version{Tag: g.best, Version: g.version.String(),
+				out = append(out, Version{Tag: g.Best, Version: g.Version.String(),
 					Why: fmt.Sprintf("not examined: only the %d newest versions are (ListVersionsOptions.MaxVersions)", maxVersions)})
 			}
 			continue
@@ -261,73 +260,13 @@ func listTagPages(ctx context.Context, src resolve.Source, ref resolve.Reference
 	return tags, nil
 }
 
-// versionGroup is one version and its tags: all the constraint admits,
-// and the best one for the target ("" when the target excludes them all).
-type versionGroup struct {
-	version resolve.Version
-	tags    []resolve.Tag
-	best    string
-}
-
-// groupVersions groups the version tags the constraint admits by
-// version, newest first, and picks each version's best tag for t.
-func groupVersions(tags []string, c resolve.Constraint, t resolve.Target) []versionGroup {
-	all := resolve.SelectTags(tags, c, resolve.Target{})
-	fit := resolve.SelectTags(tags, c, t)
-	var out []versionGroup
-	for _, tag := range all {
-		if n := len(out); n > 0 && out[n-1].version.Compare(tag.Version) == 0 {
-			out[n-1].tags = append(out[n-1].tags, tag)
-			continue
-		}
-		out = append(out, versionGroup{version: tag.Version, tags: []resolve.Tag{tag}})
-	}
-	for i := range out {
-		for _, tag := range fit {
-			if tag.Version.Compare(out[i].version) == 0 {
-				out[i].best = tag.Name
-				break
-			}
-		}
-	}
-	return out
-}
-
-// why says why the target excludes every tag of g: the majors or
-// distributions they name.
-func (g versionGroup) why(t resolve.Target) string {
-	var majors, distros []string
-	for _, tag := range g.tags {
-		if tag.PGMajor != 0 && t.PG.Major != 0 && tag.PGMajor != t.PG.Major {
-			majors = appendMissing(majors, strconv.Itoa(tag.PGMajor))
-		} else if tag.Distro != "" {
-			distros = appendMissing(distros, tag.Distro)
-		}
-	}
-	var parts []string
-	if len(majors) > 0 {
-		parts = append(parts, fmt.Sprintf("its tags are for PostgreSQL %s, not %d", strings.Join(majors, ", "), t.PG.Major))
-	}
-	if len(distros) > 0 {
-		parts = append(parts, fmt.Sprintf("its tags are for distribution %s, not %s", strings.Join(distros, ", "), t.Distro.Codename))
-	}
-	return strings.Join(parts, "; ")
-}
-
-func appendMissing(list []string, s string) []string {
-	if slices.Contains(list, s) {
-		return list
-	}
-	return append(list, s)
-}
-
 // resolveVersion resolves the best tag of g for t. Errors that say the
 // image is unusable become a Version that does not fit; others (network,
 // authentication, ctx, an ambiguous target) end the listing.
-func resolveVersion(ctx context.Context, src resolve.Source, ref resolve.Reference, g versionGroup, t resolve.Target, p resolve.Policy) (Version, error) {
-	v := Version{Tag: g.best, Version: g.version.String()}
+func resolveVersion(ctx context.Context, src resolve.Source, ref resolve.Reference, g versions.Group, t resolve.Target, p resolve.Policy) (Version, error) {
+	v := Version{Tag: g.Best, Version: g.Version.String()}
 	tagged := ref
-	tagged.Tag = g.best
+	tagged.Tag = g.Best
 	r, err := resolve.Resolve(ctx, src, tagged, t, resolve.Options{Policy: p})
 	var ie *resolve.IncompatibleError
 	switch {
@@ -339,7 +278,7 @@ func resolveVersion(ctx context.Context, src resolve.Source, ref resolve.Referen
 		v.Why = "unusable: " + err.Error()
 		return v, nil
 	default:
-		return Version{}, fmt.Errorf("extension: list versions of %s: tag %s: %w", ref.Name(), g.best, err)
+		return Version{}, fmt.Errorf("extension: list versions of %s: tag %s: %w", ref.Name(), g.Best, err)
 	}
 	v.Fits = true
 	v.Reference = r.Reference

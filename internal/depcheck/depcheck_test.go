@@ -35,6 +35,7 @@ var rules = []rule{
 	{dir: "internal/view", only: []string{"pgoci/layout", "pgoci/internal/state", "pgoci/internal/tmpname"}},
 	{dir: "internal/pg17", only: []string{"pgoci/layout", "pgoci/internal/state", "pgoci/internal/tmpname"}},
 	{dir: "internal/tmpname", only: []string{}},
+	{dir: "internal/versions", only: []string{"pgoci/resolve"}},
 	{dir: "internal/*", forbid: []string{"pgoci/extension"}, except: map[string]string{
 		// A test helper: it packs images with extension for the tests
 		// of packages above extension, and no non-test code imports it.
