@@ -10,8 +10,8 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"pgoci/extension"
-	"pgoci/labels"
 	"pgoci/internal/versions"
+	"pgoci/labels"
 	"pgoci/resolve"
 )
 

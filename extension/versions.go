@@ -10,9 +10,9 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2/errdef"
 
+	"pgoci/internal/versions"
 	"pgoci/labels"
 	"pgoci/layout"
-	"pgoci/internal/versions"
 	"pgoci/resolve"
 )
 
