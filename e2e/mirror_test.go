@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -34,39 +33,7 @@ import (
 // registry and its storage directory.
 func startLoggingRegistry(t *testing.T, extra string) (*privateRegistry, string) {
 	t.Helper()
-	const bin = "/usr/bin/docker-registry"
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("%v: run the suite with bash .ci/e2e.sh", err)
-	}
-	dir := t.TempDir()
-	storage := filepath.Join(dir, "storage")
-	r := &privateRegistry{Host: fmt.Sprintf("127.0.0.1:%d", freePort(t)), log: filepath.Join(dir, "registry.log")}
-	conf := fmt.Sprintf("version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: false\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n%s",
-		storage, r.Host, extra)
-	cfg := filepath.Join(dir, "config.yml")
-	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	logf, err := os.Create(r.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logf.Close()
-	r.cmd = exec.Command(bin, "serve", cfg)
-	r.cmd.Stdout, r.cmd.Stderr = logf, logf
-	if err := r.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		r.Kill(t)
-		if t.Failed() {
-			if b, err := os.ReadFile(r.log); err == nil {
-				t.Logf("registry log %s:\n%s", r.log, b)
-			}
-		}
-	})
-	r.waitUp(t, false)
-	return r, storage
+	return launchRegistry(t, extra, true)
 }
 
 // accessRE reads one access log line: "GET /v2/... HTTP/1.1" 200 123 "" "agent".

@@ -29,17 +29,33 @@ type privateRegistry struct {
 // authentication against that file. It is killed when the test ends.
 func startRegistry(t *testing.T, htpasswd string) *privateRegistry {
 	t.Helper()
+	var auth string
+	if htpasswd != "" {
+		auth = fmt.Sprintf("auth:\n  htpasswd:\n    realm: pgoci-e2e\n    path: %s\n", htpasswd)
+	}
+	r, _ := launchRegistry(t, auth, false)
+	return r
+}
+
+// launchRegistry starts /usr/bin/docker-registry with extra appended to
+// its configuration (auth with extra starting "auth:") and, with
+// accessLog, its access log on. It returns the registry and its storage
+// directory; the registry is killed when the test ends, and its log shown
+// when the test failed.
+func launchRegistry(t *testing.T, extra string, accessLog bool) (*privateRegistry, string) {
+	t.Helper()
 	const bin = "/usr/bin/docker-registry"
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("%v: run the suite with bash .ci/e2e.sh", err)
 	}
 	dir := t.TempDir()
+	storage := filepath.Join(dir, "storage")
 	r := &privateRegistry{Host: fmt.Sprintf("127.0.0.1:%d", freePort(t)), log: filepath.Join(dir, "registry.log")}
-	conf := fmt.Sprintf("version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n",
-		filepath.Join(dir, "storage"), r.Host)
-	if htpasswd != "" {
-		conf += fmt.Sprintf("auth:\n  htpasswd:\n    realm: pgoci-e2e\n    path: %s\n", htpasswd)
+	logConf := "log:\n  level: warn\n"
+	if accessLog {
+		logConf += "  accesslog:\n    disabled: false\n"
 	}
+	conf := fmt.Sprintf("version: 0.1\n%sstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n%s", logConf, storage, r.Host, extra)
 	cfg := filepath.Join(dir, "config.yml")
 	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
@@ -62,8 +78,8 @@ func startRegistry(t *testing.T, htpasswd string) *privateRegistry {
 			}
 		}
 	})
-	r.waitUp(t, htpasswd != "")
-	return r
+	r.waitUp(t, strings.HasPrefix(extra, "auth:"))
+	return r, storage
 }
 
 // waitUp polls /v2/ until the registry answers (401 counts when it wants
