@@ -176,7 +176,7 @@ func evaluateTag(name string, e *TagEntry, t resolve.Target, p resolve.Policy) (
 			resolve.ErrAmbiguous, name, e.Tag, strings.Join(list, ", "))
 	}
 	if best == nil {
-		v.Why, v.Candidates = whyIncompatible(rejected), rejected
+		v.Why, v.Candidates = versions.WhyNone(rejected), rejected
 		return v, nil
 	}
 	v.Fits = true
@@ -192,25 +192,3 @@ func evaluateTag(name string, e *TagEntry, t resolve.Target, p resolve.Policy) (
 	return v, nil
 }
 
-// whyIncompatible summarises the rejected images of a version, in
-// extension.ListVersions' words.
-func whyIncompatible(cands []resolve.Candidate) string {
-	if len(cands) == 0 {
-		return "no image in the index"
-	}
-	parts := make([]string, 0, len(cands))
-	for _, c := range cands {
-		var fs []string
-		for _, f := range c.Findings {
-			if f.Status == resolve.Mismatch {
-				fs = append(fs, f.String())
-			}
-		}
-		name := resolve.PlatformString(c.Platform)
-		if name == "" {
-			name = c.Descriptor.Digest.String()
-		}
-		parts = append(parts, name+": "+strings.Join(fs, ", "))
-	}
-	return fmt.Sprintf("none of %d images fits: %s", len(cands), strings.Join(parts, "; "))
-}

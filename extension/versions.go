@@ -272,7 +272,7 @@ func resolveVersion(ctx context.Context, src resolve.Source, ref resolve.Referen
 	switch {
 	case err == nil:
 	case errors.As(err, &ie):
-		v.Why, v.Candidates = whyIncompatible(ie), ie.Candidates
+		v.Why, v.Candidates = versions.WhyNone(ie.Candidates), ie.Candidates
 		return v, nil
 	case versionUnusable(err):
 		v.Why = "unusable: " + err.Error()
@@ -300,29 +300,6 @@ func versionUnusable(err error) bool {
 		}
 	}
 	return false
-}
-
-// whyIncompatible summarises an IncompatibleError: per candidate, the
-// properties that did not fit.
-func whyIncompatible(ie *resolve.IncompatibleError) string {
-	if len(ie.Candidates) == 0 {
-		return "no image in the index"
-	}
-	parts := make([]string, 0, len(ie.Candidates))
-	for _, c := range ie.Candidates {
-		var fs []string
-		for _, f := range c.Findings {
-			if f.Status == resolve.Mismatch {
-				fs = append(fs, f.String())
-			}
-		}
-		name := resolve.PlatformString(c.Platform)
-		if name == "" {
-			name = c.Descriptor.Digest.String()
-		}
-		parts = append(parts, name+": "+strings.Join(fs, ", "))
-	}
-	return fmt.Sprintf("none of %d images fits: %s", len(ie.Candidates), strings.Join(parts, "; "))
 }
 
 // ImageDirs returns the directories of the image root layout

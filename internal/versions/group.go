@@ -68,3 +68,26 @@ func appendMissing(list []string, s string) []string {
 	}
 	return append(list, s)
 }
+
+// WhyNone says why none of the images of a version fits: per candidate,
+// its platform (or digest) and the properties that did not fit.
+func WhyNone(cands []resolve.Candidate) string {
+	if len(cands) == 0 {
+		return "no image in the index"
+	}
+	parts := make([]string, 0, len(cands))
+	for _, c := range cands {
+		var fs []string
+		for _, f := range c.Findings {
+			if f.Status == resolve.Mismatch {
+				fs = append(fs, f.String())
+			}
+		}
+		name := resolve.PlatformString(c.Platform)
+		if name == "" {
+			name = c.Descriptor.Digest.String()
+		}
+		parts = append(parts, name+": "+strings.Join(fs, ", "))
+	}
+	return fmt.Sprintf("none of %d images fits: %s", len(cands), strings.Join(parts, "; "))
+}
