@@ -191,4 +191,3 @@ func evaluateTag(name string, e *TagEntry, t resolve.Target, p resolve.Policy) (
 	v.Dirs, v.DirsComplete = slices.Clone(best.m.Dirs), best.m.DirsComplete
 	return v, nil
 }
-
