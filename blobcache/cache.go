@@ -269,11 +269,11 @@ func (c *Cache) push(ctx context.Context, expected ocispec.Descriptor, r io.Read
 		return fmt.Errorf("blobcache: push %s: %w", expected.Digest, err)
 	}
 	name := tmp.Name()
-	src := io.Reader(ctxReader{ctx, r})
+	src := verify.WithContext(ctx, r)
 	if hash {
 		src = verify.NewReader(src, expected, nil)
 	} else {
-		src = &sizeReader{r: io.LimitReader(src, expected.Size+1), d: expected}
+		src = verify.NewSizeReader(src, expected)
 	}
 	_, err = io.CopyBuffer(writerOnly{tmp}, src, make([]byte, copyBuffer))
 	if cerr := tmp.Close(); err == nil {
@@ -373,40 +373,6 @@ func (c *Cache) removeStaleTemp() int {
 		}
 	}
 	return n
-}
-
-// ctxReader stops a long copy when its context is cancelled.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
-
-// sizeReader counts what it reads and, instead of io.EOF, returns an
-// error wrapping [ErrSize] when the content is not exactly d.Size bytes.
-// Its source is limited to d.Size+1 bytes.
-type sizeReader struct {
-	r io.Reader
-	d ocispec.Descriptor
-	n int64
-}
-
-func (s *sizeReader) Read(p []byte) (int, error) {
-	n, err := s.r.Read(p)
-	s.n += int64(n)
-	if s.n > s.d.Size {
-		return 0, fmt.Errorf("%w: %s: descriptor says %d bytes, got more", ErrSize, s.d.Digest, s.d.Size)
-	}
-	if err == io.EOF && s.n != s.d.Size {
-		return n, fmt.Errorf("%w: %s: descriptor says %d bytes, got %d", ErrSize, s.d.Digest, s.d.Size, s.n)
-	}
-	return n, err
 }
 
 // writerOnly hides *os.File's ReadFrom, so that io.CopyBuffer uses the

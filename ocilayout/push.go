@@ -86,7 +86,7 @@ func (s *Store) writeBlob(ctx context.Context, d ocispec.Descriptor, r io.Reader
 	if isManifest(d.MediaType) && d.Size <= maxManifestSize {
 		w = io.MultiWriter(tmp, &keep)
 	}
-	if _, err := io.Copy(w, verify.NewReader(ctxReader{ctx, r}, d, nil)); err != nil {
+	if _, err := io.Copy(w, verify.NewReader(verify.WithContext(ctx, r), d, nil)); err != nil {
 		return nil, fmt.Errorf("ocilayout: write blob %s: %w", d.Digest, err)
 	}
 	if err := tmp.Sync(); err != nil {
@@ -104,19 +104,6 @@ func (s *Store) writeBlob(ctx context.Context, d ocispec.Descriptor, r io.Reader
 		return nil, err
 	}
 	return keep.Bytes(), nil
-}
-
-// ctxReader stops a long copy when its context is cancelled.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 func isManifest(mt string) bool {

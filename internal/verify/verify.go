@@ -1,11 +1,15 @@
 // Package verify holds pgoci's one verifying reader: content from a
 // registry, an OCI layout or a cache is hashed and counted while it is
 // read, and a body that is not exactly the descriptor's size and digest
-// ends in an error instead of io.EOF. resolve, extension and the OCI layout
-// store all read through it; the unpacker verifies inside its own pipeline.
+// ends in an error instead of io.EOF. resolve, extension, the OCI layout
+// store and the blob cache all read through it (the cache counts without
+// hashing what its caller hashed already: NewSizeReader); the unpacker
+// verifies inside its own pipeline. WithContext stops a long copy when
+// its context ends.
 package verify
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -54,10 +58,38 @@ func NewReader(r io.Reader, d ocispec.Descriptor, count func(n int64)) io.Reader
 	return &reader{r: io.LimitReader(r, d.Size+1), d: d, v: d.Digest.Verifier(), count: count}
 }
 
+// NewSizeReader is [NewReader] without the hash: for a caller that hashes
+// the same bytes itself as they stream past (the installer's unpacker,
+// in front of the blob cache) and must not pay for it twice. Content that
+// is not exactly d.Size bytes still ends in an error wrapping [ErrSize].
+func NewSizeReader(r io.Reader, d ocispec.Descriptor) io.Reader {
+	if err := Descriptor(d); err != nil {
+		return &reader{err: err}
+	}
+	return &reader{r: io.LimitReader(r, d.Size+1), d: d}
+}
+
+// WithContext returns a reader of r that fails with ctx's error once ctx
+// is done, checked before every read: a long copy stops between reads.
+func WithContext(ctx context.Context, r io.Reader) io.Reader { return ctxReader{ctx, r} }
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// reader checks the size of what it reads and, when v is set, its digest.
 type reader struct {
 	r     io.Reader
 	d     ocispec.Descriptor
-	v     digest.Verifier
+	v     digest.Verifier // nil: count only (NewSizeReader)
 	n     int64
 	err   error
 	count func(int64)
@@ -69,7 +101,9 @@ func (vr *reader) Read(p []byte) (int, error) {
 	}
 	n, err := vr.r.Read(p)
 	vr.n += int64(n)
-	_, _ = vr.v.Write(p[:n]) // a digest.Verifier never fails to write
+	if vr.v != nil {
+		_, _ = vr.v.Write(p[:n]) // a digest.Verifier never fails to write
+	}
 	if vr.n > vr.d.Size {
 		vr.err = fmt.Errorf("%w: %s: descriptor says %d bytes, got more", ErrSize, vr.d.Digest, vr.d.Size)
 		return 0, vr.err
@@ -90,7 +124,7 @@ func (vr *reader) atEOF() error {
 	if vr.n != vr.d.Size {
 		return fmt.Errorf("%w: %s: descriptor says %d bytes, got %d", ErrSize, vr.d.Digest, vr.d.Size, vr.n)
 	}
-	if !vr.v.Verified() {
+	if vr.v != nil && !vr.v.Verified() {
 		return fmt.Errorf("%w: content does not hash to %s", ErrDigest, vr.d.Digest)
 	}
 	return io.EOF

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"strings"
@@ -56,3 +57,43 @@ func TestReaderStopsEarly(t *testing.T) {
 type countingSource struct{ n int64 }
 
 func (c *countingSource) Read(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+
+// TestSizeReader: sizes are checked as by NewReader; the digest is the
+// caller's to check, so other bytes of the right size pass.
+func TestSizeReader(t *testing.T) {
+	body := []byte("hello, cache")
+	d := ocispec.Descriptor{Digest: digest.FromBytes(body), Size: int64(len(body))}
+	for _, tt := range []struct {
+		name string
+		body string
+		want error
+	}{
+		{"exact", string(body), nil},
+		{"other bytes, same size (not hashed)", strings.ToUpper(string(body)), nil},
+		{"short", string(body[:3]), ErrSize},
+		{"long", string(body) + "!", ErrSize},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := io.ReadAll(NewSizeReader(strings.NewReader(tt.body), d))
+			if !errors.Is(err, tt.want) || (err != nil) != (tt.want != nil) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+			if err == nil && string(got) != tt.body {
+				t.Errorf("read %q, want %q", got, tt.body)
+			}
+		})
+	}
+}
+
+func TestWithContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	r := WithContext(ctx, strings.NewReader("abcdef"))
+	p := make([]byte, 3)
+	if n, err := r.Read(p); n != 3 || err != nil {
+		t.Fatalf("Read = %d, %v", n, err)
+	}
+	cancel()
+	if n, err := r.Read(p); n != 0 || !errors.Is(err, context.Canceled) {
+		t.Errorf("Read after cancel = %d, %v; want 0, context.Canceled", n, err)
+	}
+}
